@@ -1,0 +1,159 @@
+"""SpeechBrain ``Brain`` classes of ImportantAug.
+
+* :class:`RecognizerBrain` trains a recognizer under any augmentation: the
+  baseline, conventional noise, ImportantAug, Null and Binarized ImportantAug
+  differ only in the hparams' ``noise_mixer`` (and its mask policy).
+* :class:`GeneratorBrain` trains the importance-map generator against a
+  frozen recognizer (stage A of the paper).
+
+Both are task-agnostic: ``hparams.task`` supplies the recognizer's forward
+pass and objective (:mod:`iaug.tasks`).
+"""
+
+import json
+import logging
+import math
+import os
+
+import torch
+import speechbrain as sb
+
+from iaug.checkpoints import freeze, load_weights
+from iaug.losses import importance_loss, masked_mean
+
+logger = logging.getLogger(__name__)
+
+
+class _ImportanceBrain(sb.Brain):
+    """Front-end, one trainable module, the paper's schedule, best-by-dev-loss."""
+
+    trainable = None  # name of the module in ``modules`` that is optimised
+
+    def features(self, batch):
+        """Complex spectrogram, its dB magnitude and the real-frame mask."""
+        wavs, lens = batch.sig
+        spec = self.modules.stft(wavs)
+        frame_mask = self.modules.stft.frame_mask(lens, spec.shape[-1])
+        return spec, self.modules.stft.db(spec), frame_mask
+
+    def init_optimizers(self):
+        module = getattr(self.modules, self.trainable)
+        self.optimizer = self.opt_class(module.parameters())
+        self.optimizers_dict = {"optimizer": self.optimizer}
+        self.lr_scheduler = self.hparams.lr_scheduler(self.optimizer)
+        if self.checkpointer is not None:
+            self.checkpointer.add_recoverable("optimizer", self.optimizer)
+            self.checkpointer.add_recoverable("lr_scheduler", self.lr_scheduler)
+
+    def on_fit_start(self):
+        # Initial and frozen weights first; a checkpoint of this run, if any,
+        # then overrides them when super() recovers it.
+        for name, source in (getattr(self.hparams, "init_from", None) or {}).items():
+            if source:
+                path = load_weights(getattr(self.modules, name), source, name)
+                logger.info("initialised %s from %s", name, path)
+        for name in getattr(self.hparams, "frozen", None) or []:
+            freeze(getattr(self.modules, name))
+        super().on_fit_start()
+
+    def on_stage_start(self, stage, epoch=None):
+        for name in getattr(self.hparams, "frozen", None) or []:
+            getattr(self.modules, name).eval()
+        self.stats = {"error": self.hparams.task.new_stats()} if stage != sb.Stage.TRAIN else {}
+        self.extra = {}
+
+    def summarize(self, stage_loss):
+        stats = {"loss": stage_loss}
+        if "error" in self.stats:
+            stats["error_rate"] = self.stats["error"].summarize("error_rate")
+        stats.update({k: sum(v) / len(v) for k, v in self.extra.items()})
+        return stats
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        if not math.isfinite(stage_loss):
+            raise FloatingPointError(
+                f"{stage.name.lower()} loss is {stage_loss} in epoch {epoch}: lower the "
+                f"learning rate or check the data; the last good checkpoint is kept in "
+                f"{self.checkpointer.checkpoints_dir if self.checkpointer else 'nowhere'}"
+            )
+        stats = self.summarize(stage_loss)
+        if stage == sb.Stage.TRAIN:
+            self.train_stats = stats
+        elif stage == sb.Stage.VALID:
+            lr = self.optimizer.param_groups[0]["lr"]
+            self.lr_scheduler.step()
+            self.hparams.epoch_counter.update_metric(stage_loss)
+            self.hparams.train_logger.log_stats(
+                {"epoch": epoch, "lr": lr}, train_stats=self.train_stats, valid_stats=stats
+            )
+            self.checkpointer.save_and_keep_only(meta=stats, min_keys=["loss"])
+        else:
+            self.test_stats = stats
+            self.hparams.train_logger.log_stats(
+                {"Epoch loaded": self.hparams.epoch_counter.current}, test_stats=stats
+            )
+
+    def write_summary(self, path, **extra):
+        """JSON of the best checkpoint's dev stats (used to pick SNR / q on dev)."""
+        best = self.checkpointer.find_checkpoint(min_key="loss")
+        summary = {"best_dev": best.meta if best else None, **extra}
+        if sb.utils.distributed.if_main_process():
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(summary, f, indent=2, default=float)
+        return summary
+
+
+class RecognizerBrain(_ImportanceBrain):
+    """Recognizer training; in the training stage only, ``hparams.noise_mixer``
+    (None for the baseline) adds noise shaped by its mask policy, with the
+    generator frozen. Dev and test are scored on the input as given."""
+
+    trainable = "recognizer"
+
+    def compute_forward(self, batch, stage):
+        batch = batch.to(self.device)
+        spec, spec_db, frame_mask = self.features(batch)
+        mixer = getattr(self.hparams, "noise_mixer", None)
+        if stage == sb.Stage.TRAIN and mixer is not None:
+            with torch.no_grad():
+                spec, _ = mixer(self.modules.stft, spec, spec_db, frame_mask)
+                spec_db = self.modules.stft.db(spec)
+        return self.hparams.task.forward(self.modules, spec_db, frame_mask)
+
+    def compute_objectives(self, predictions, batch, stage):
+        loss = self.hparams.task.loss(predictions, batch)
+        if stage != sb.Stage.TRAIN:
+            self.hparams.task.append_stats(self.stats["error"], predictions, batch)
+        return loss
+
+
+class GeneratorBrain(_ImportanceBrain):
+    """Stage A: the generator learns to put as much noise as the frozen
+    recognizer tolerates (``hparams.noise_mixer`` uses a ``LearnedMask``)."""
+
+    trainable = "generator"
+
+    def on_stage_start(self, stage, epoch=None):
+        super().on_stage_start(stage, epoch)
+        self.eval_rng = torch.Generator(self.device).manual_seed(self.hparams.seed)
+
+    def compute_forward(self, batch, stage):
+        batch = batch.to(self.device)
+        spec, spec_db, frame_mask = self.features(batch)
+        # Dev and test draw the same noise every epoch, so their losses compare.
+        rng = None if stage == sb.Stage.TRAIN else self.eval_rng
+        noisy, mask = self.hparams.noise_mixer(self.modules.stft, spec, spec_db, frame_mask, rng)
+        predictions = self.hparams.task.forward(self.modules, self.modules.stft.db(noisy), frame_mask)
+        return predictions, mask, frame_mask
+
+    def compute_objectives(self, outputs, batch, stage):
+        predictions, mask, frame_mask = outputs
+        task_loss = self.hparams.task.loss(predictions, batch)
+        loss, terms = importance_loss(task_loss, mask, frame_mask, **self.hparams.loss_weights)
+        if stage != sb.Stage.TRAIN:
+            self.hparams.task.append_stats(self.stats["error"], predictions, batch)
+            for key, value in terms.items():
+                self.extra.setdefault(key, []).append(float(value))
+            self.extra.setdefault("mean_mask", []).append(float(masked_mean(mask, frame_mask)))
+        return loss
+

@@ -1,0 +1,49 @@
+"""Load a module's weights from any place iaug writes or reads them."""
+
+import os
+
+import torch
+from speechbrain.utils.checkpoints import Checkpointer
+
+from iaug.pretrained import split_reference_state
+
+
+def best_checkpoint_dir(source, min_key="loss"):
+    """The best (lowest ``min_key``) SpeechBrain checkpoint under ``source``.
+
+    ``source`` is an experiment folder (holding ``save/``) or a save folder.
+    """
+    save_dir = os.path.join(source, "save") if os.path.isdir(os.path.join(source, "save")) else source
+    ckpt = Checkpointer(save_dir).find_checkpoint(min_key=min_key)
+    if ckpt is None:
+        raise FileNotFoundError(f"no checkpoint under {save_dir}: train that system first")
+    return ckpt.path
+
+
+def load_weights(module, source, name):
+    """Load ``module`` (named ``name``: 'recognizer' or 'generator') from ``source``.
+
+    ``source`` may be an experiment or save folder (best checkpoint by dev
+    loss, file ``<name>.ckpt``), a ``.ckpt`` state dict, or a checkpoint in the
+    authors' format (``importantaug_clf_frozen.pt``).
+    """
+    if os.path.isdir(source):
+        path = os.path.join(best_checkpoint_dir(source), f"{name}.ckpt")
+    elif os.path.isfile(source):
+        path = source
+    else:
+        raise FileNotFoundError(f"cannot load the {name}: {source} does not exist")
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if "model_state_dict" in state:
+        rec, gen = split_reference_state(state["model_state_dict"])
+        state = {"recognizer": rec, "generator": gen}[name]
+    getattr(module, "module", module).load_state_dict(state)
+    return path
+
+
+def freeze(module):
+    """Eval mode and no gradients: the module is used, never trained."""
+    module.eval()
+    for param in module.parameters():
+        param.requires_grad_(False)
+    return module

@@ -1,0 +1,130 @@
+"""Noise bank and noise mixing in the complex STFT domain.
+
+X_noisy = X + s * (m * N), with s the gain that puts the *unmasked* noise N
+at the target SNR against the speech X, so that a mask m < 1 lowers the noise
+energy below that SNR instead of renormalising it.
+"""
+
+import logging
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from speechbrain.dataio.dataio import load_data_csv
+
+logger = logging.getLogger(__name__)
+
+
+def masked_power(spec, frame_mask=None):
+    """Mean |spec|^2 per utterance over bins and real frames -> [B]."""
+    power = spec.abs().square()
+    if frame_mask is None:
+        return power.mean(dim=(1, 2))
+    weights = frame_mask[:, None, :]
+    return (power * weights).sum(dim=(1, 2)) / (weights.sum(dim=(1, 2)) * power.shape[1])
+
+
+def snr_gain(speech_spec, noise_spec, snr_db, frame_mask=None, per_utterance=True):
+    """Gain s [B, 1, 1] putting ``noise_spec`` at ``snr_db`` against ``speech_spec``.
+
+    ``snr_db`` is a float or a [B] tensor. With ``per_utterance=False`` one gain
+    is shared by the batch (the authors' code): mean powers over the batch.
+    """
+    p_speech = masked_power(speech_spec, frame_mask)
+    p_noise = masked_power(noise_spec, frame_mask)
+    if not per_utterance:
+        p_speech = p_speech.mean().expand_as(p_speech)
+        p_noise = p_noise.mean().expand_as(p_noise)
+    snr = torch.as_tensor(snr_db, dtype=p_speech.dtype, device=p_speech.device)
+    gain = torch.sqrt(p_speech / (p_noise.clamp(min=1e-20) * 10.0 ** (snr / 10.0)))
+    return gain[:, None, None]
+
+
+class NoiseBank:
+    """Noise clips held in memory as one [num_clips, clip_len] tensor.
+
+    Sampling is a gather: no file access or Python loop per utterance. A
+    sampled segment starts at a random offset of a random clip and wraps
+    around inside that clip, so any requested length can be served.
+    """
+
+    def __init__(self, clips):
+        if clips.ndim != 2 or clips.shape[0] == 0:
+            raise ValueError(f"noise bank needs [num_clips, samples] clips, got {tuple(clips.shape)}")
+        self.clips = clips.float()
+
+    @classmethod
+    def from_csv(cls, csv_path, sample_rate=16000, max_clips=None):
+        """Read every ``wav`` of a manifest once; clips are cut/tiled to the first one's length."""
+        paths = [row["wav"] for row in load_data_csv(csv_path).values()]
+        if not paths:
+            raise ValueError(f"noise manifest {csv_path} lists no files")
+        paths = paths[:max_clips] if max_clips else paths
+        clips = []
+        for path in paths:
+            try:
+                wav, sr = sf.read(path, dtype="float32", always_2d=True)
+            except (RuntimeError, OSError) as err:
+                raise ValueError(f"cannot read noise file {path}: {err}") from None
+            if sr != sample_rate:
+                raise ValueError(f"noise file {path} is {sr} Hz, expected {sample_rate} Hz")
+            clips.append(wav[:, 0])
+        length = len(clips[0])
+        clips = [np.resize(c, length) if len(c) else np.zeros(length, "float32") for c in clips]
+        logger.info("noise bank: %d clips of %d samples from %s", len(clips), length, csv_path)
+        return cls(torch.from_numpy(np.stack(clips)))
+
+    def __len__(self):
+        return self.clips.shape[0]
+
+    def to(self, device):
+        self.clips = self.clips.to(device)
+        return self
+
+    def sample(self, batch_size, num_samples, rng=None):
+        """[batch_size, num_samples] noise segments (``rng``: a torch.Generator)."""
+        num_clips, clip_len = self.clips.shape
+        dev = self.clips.device
+        gen_dev = rng.device if rng is not None else dev
+        idx = torch.randint(num_clips, (batch_size,), generator=rng, device=gen_dev).to(dev)
+        start = torch.randint(clip_len, (batch_size, 1), generator=rng, device=gen_dev).to(dev)
+        pos = (start + torch.arange(num_samples, device=dev)) % clip_len
+        return self.clips[idx[:, None], pos]
+
+
+class NoiseMixer:
+    """Adds bank noise to a batch of complex spectrograms, shaped by a mask policy.
+
+    Arguments
+    ---------
+    noise_bank : NoiseBank
+    snr_db : float
+        Target SNR of the unmasked noise.
+    policy : callable or None
+        ``policy(spec_db, rng) -> mask`` in [0, 1], same shape as the spectrogram
+        (see :mod:`iaug.policies`); ``None`` adds plain noise (all-ones mask).
+    per_utterance_gain : bool
+        One gain per utterance (default) or one per batch (the authors' code).
+    """
+
+    def __init__(self, noise_bank, snr_db, policy=None, per_utterance_gain=True):
+        self.noise_bank = noise_bank
+        self.snr_db = snr_db
+        self.policy = policy
+        self.per_utterance_gain = per_utterance_gain
+
+    def __call__(self, stft, spec, spec_db, frame_mask=None, rng=None):
+        """Return (noisy complex spectrogram, mask applied to the noise)."""
+        batch, _, frames = spec.shape
+        if self.noise_bank.clips.device != spec.device:
+            self.noise_bank.to(spec.device)
+        noise = stft(self.noise_bank.sample(batch, (frames - 1) * stft.hop_length, rng))
+        if self.policy is None:
+            mask = torch.ones_like(spec_db)
+        else:
+            mask = self.policy(spec_db, rng)
+        if frame_mask is not None:
+            mask = mask * frame_mask[:, None, :]
+        gain = snr_gain(spec, noise, self.snr_db, frame_mask, self.per_utterance_gain)
+        return spec + gain * mask * noise, mask
