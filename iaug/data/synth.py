@@ -1,0 +1,147 @@
+"""The offline corpus: Speech Commands v0.02's exact layout, spoken by espeak-ng.
+
+A speaker is a reproducible voice profile derived from (seed, speaker id).
+Speaker ids are 8 hex digits like GSC's; they are drawn deterministically
+and kept only while their split (given by GSC's own hash rule) still needs
+speakers, so every preset has exactly 10 % dev and 10 % test speakers and
+every word is in every split.
+"""
+import hashlib
+import multiprocessing as mp
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from iaug.data.audio import write_wav
+from iaug.data.espeak import VARIANTS, VOICES, VoiceProfile, render
+from iaug.data.gsc import BACKGROUND, GSC_LABELS, which_set
+from iaug.data.noise import TRAIN_TYPES, home_mixture, make_noise, noise_floor
+
+SR = 16000
+CLIP = SR  # exactly one second
+
+
+@dataclass(frozen=True)
+class Speaker:
+    id: str
+    profile: VoiceProfile
+    floor_db: float  # the speaker's "microphone" noise floor
+
+
+def choose_speaker_ids(n, seed, validation_percentage=10, testing_percentage=10):
+    """`n` deterministic 8-hex ids whose hash split gives exact quotas."""
+    quota = {"validation": max(1, round(n * validation_percentage / 100)),
+             "testing": max(1, round(n * testing_percentage / 100))}
+    quota["training"] = n - quota["validation"] - quota["testing"]
+    if quota["training"] < 1:
+        raise ValueError(f"need at least 3 speakers, got {n}")
+    ids, k = [], 0
+    while len(ids) < n:
+        sid = hashlib.sha1(f"iaug-synth:{seed}:{k}".encode()).hexdigest()[:8]
+        split = which_set(f"{sid}_nohash_0.wav", validation_percentage, testing_percentage)
+        if quota[split] > 0:
+            quota[split] -= 1
+            ids.append(sid)
+        k += 1
+    return ids
+
+
+def make_speaker(sid, seed):
+    """The voice profile that *is* speaker `sid`: same seed, same voice."""
+    rng = np.random.default_rng([seed, int(sid, 16)])
+    profile = VoiceProfile(
+        voice=VOICES[rng.integers(len(VOICES))],
+        variant=VARIANTS[rng.integers(len(VARIANTS))],
+        pitch=int(rng.integers(25, 76)),
+        pitch_range=int(rng.integers(60, 161)),
+        rate=int(rng.integers(140, 201)),
+        gain_db=float(rng.uniform(-20, -3)),
+        position=float(rng.uniform(0.2, 0.8)))
+    return Speaker(sid, profile, float(rng.uniform(-76, -64)))
+
+
+def render_clip(speaker, word, utt, seed):
+    """One utterance: the speaker's profile with small per-take variation
+    (as a person never says a word twice the same way) plus a noise floor."""
+    rng = np.random.default_rng([seed, int(speaker.id, 16), GSC_LABELS.index(word), utt])
+    p = speaker.profile
+    take = replace(
+        p,
+        pitch=int(np.clip(p.pitch + rng.integers(-4, 5), 0, 99)),
+        pitch_range=int(np.clip(p.pitch_range + rng.integers(-10, 11), 20, 200)),
+        rate=int(np.clip(p.rate + rng.integers(-12, 13), 120, 230)),
+        gain_db=float(min(p.gain_db + rng.uniform(-2, 2), -1.0)),
+        position=float(np.clip(p.position + rng.normal(0, 0.12), 0, 1)))
+    x = render(word, take, sr=SR, length=CLIP)
+    return x + noise_floor(CLIP, rng, speaker.floor_db + rng.uniform(-2, 2))
+
+
+def _speaker_job(args):
+    root, sid, utts, seed = args
+    speaker = make_speaker(sid, seed)
+    names = []
+    for word in GSC_LABELS:
+        for utt in range(utts):
+            name = f"{word}/{sid}_nohash_{utt}.wav"
+            write_wav(Path(root) / name, render_clip(speaker, word, utt, seed), SR)
+            names.append(name)
+    return names
+
+
+def build_corpus(root, speakers, utts, seed, background_s=60, nj=1, log=print):
+    """Write the synthetic corpus to `root` in GSC v0.02 layout; returns #clips."""
+    root = Path(root)
+    if root.exists():
+        shutil.rmtree(root)  # a half-built or other-preset corpus is rebuilt whole
+    for word in GSC_LABELS + (BACKGROUND,):
+        (root / word).mkdir(parents=True)
+    ids = choose_speaker_ids(speakers, seed)
+    jobs = [(str(root), sid, utts, seed) for sid in ids]
+    names = []
+    with mp.get_context("fork").Pool(nj) as pool:
+        for i, done in enumerate(pool.imap_unordered(_speaker_job, jobs), 1):
+            names += done
+            if i % max(1, len(jobs) // 10) == 0:
+                log(f"synth corpus: {i}/{len(jobs)} speakers")
+    names.sort()
+    split = {"validation": [], "testing": []}
+    for name in names:
+        s = which_set(name)
+        if s in split:
+            split[s].append(name)
+    for s, lst in split.items():
+        (root / f"{s}_list.txt").write_text("".join(f"{n}\n" for n in lst))
+    # long train-type noises, as GSC ships white/pink noise and recordings here
+    for i, kind in enumerate(TRAIN_TYPES):
+        x = make_noise(kind, int(background_s * SR), [seed, 1000 + i])
+        write_wav(root / BACKGROUND / f"{kind}_noise.wav", x / max(1.0, np.abs(x).max() / 0.99), SR)
+    (root / "README.md").write_text(
+        "Synthetic Speech Commands (iaug): GSC v0.02 layout, spoken by espeak-ng.\n"
+        f"seed={seed} speakers={speakers} utterances_per_word={utts} clips={len(names)}\n")
+    return len(names)
+
+
+def _source_job(args):
+    path, kind, seconds, seed = args
+    x = make_noise(kind, int(seconds * SR), seed)
+    write_wav(path, x / max(1.0, np.abs(x).max() / 0.99), SR)  # fit 16 bits, no clipping
+
+
+def build_noise_sources(out_dir, sources, source_s, test_noise_s, seed, nj=1):
+    """The MUSAN/QUT stand-ins as long recordings:
+    `out_dir/train/<type>/<type>_<k>.wav` (train types, 16-bit) and
+    `out_dir/test/home.wav` (the test types mixed, float)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    jobs = []
+    for i, kind in enumerate(TRAIN_TYPES):
+        (out_dir / "train" / kind).mkdir(parents=True)
+        jobs += [(out_dir / "train" / kind / f"{kind}_{k:02d}.wav", kind, source_s, [seed, 2000 + i, k])
+                 for k in range(sources)]
+    with mp.get_context("fork").Pool(nj) as pool:
+        pool.map(_source_job, jobs)
+    (out_dir / "test").mkdir()
+    write_wav(out_dir / "test" / "home.wav", home_mixture(int(test_noise_s * SR), seed), SR, fmt="float")
