@@ -89,8 +89,8 @@ def build_manifests(data_dir, on_bad="fail", nj=1, log=print):
     report = out_dir / "bad_files.txt"
     report.write_text("".join(f"{p}: {why}\n" for p, why in sorted(bad.items())))
     if bad and on_bad == "fail":
-        shown = "; ".join(f"{p}: {why}" for p, why in sorted(bad.items())[:5])
-        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+        shown = "; ".join(f"{p}: {why}" for p, why in sorted(bad.items())[:10])
+        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
         raise DataError(f"{len(bad)} bad audio files: {shown}{more}; all listed in {report}; "
                         f"fix them or rerun with --on_bad skip")
     if bad:

@@ -68,8 +68,9 @@ def claim(data_dir, corpus):
     if tag.exists() and tag.read_text().strip() != corpus:
         raise DataError(f"{data_dir} holds the {tag.read_text().strip()} corpus; "
                         f"use another --data_dir for --corpus {corpus}")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    tag.write_text(corpus + "\n")
+    if not tag.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tag.write_text(corpus + "\n")
 
 
 def clear_noisy(data_dir, name):
