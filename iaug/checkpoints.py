@@ -20,8 +20,8 @@ def best_checkpoint_dir(source, min_key="loss"):
     return ckpt.path
 
 
-def load_weights(module, source, name):
-    """Load ``module`` (named ``name``: 'recognizer' or 'generator') from ``source``.
+def load_state(source, name):
+    """State dict of ``name`` ('recognizer' or 'generator') and the file it came from.
 
     ``source`` may be an experiment or save folder (best checkpoint by dev
     loss, file ``<name>.ckpt``), a ``.ckpt`` state dict, or a checkpoint in the
@@ -37,6 +37,12 @@ def load_weights(module, source, name):
     if "model_state_dict" in state:
         rec, gen = split_reference_state(state["model_state_dict"])
         state = {"recognizer": rec, "generator": gen}[name]
+    return state, path
+
+
+def load_weights(module, source, name):
+    """Load ``module`` from ``source`` (see :func:`load_state`); returns the file."""
+    state, path = load_state(source, name)
     getattr(module, "module", module).load_state_dict(state)
     return path
 

@@ -20,15 +20,21 @@ def read_wav(path, sample_rate=16000):
     return torch.from_numpy(wav[:, 0].copy())
 
 
-def audio_dataset(csv_path, task, sample_rate=16000, replacements=None):
-    """DynamicItemDataset of a manifest with ``sig`` plus the task's targets."""
-    if not os.path.isfile(csv_path):
-        raise FileNotFoundError(f"manifest not found: {csv_path} (run the data stages first)")
-    data = sb.dataio.dataset.DynamicItemDataset.from_csv(
-        csv_path, replacements=replacements or {}
-    )
+def audio_dataset(manifest, task, sample_rate=16000, replacements=None):
+    """DynamicItemDataset with ``sig`` plus the task's targets.
+
+    ``manifest`` is a CSV path or a dict {id: {"wav": ..., <target columns>}}.
+    """
+    if isinstance(manifest, dict):
+        data = sb.dataio.dataset.DynamicItemDataset(manifest)
+    elif os.path.isfile(manifest):
+        data = sb.dataio.dataset.DynamicItemDataset.from_csv(
+            manifest, replacements=replacements or {}
+        )
+    else:
+        raise FileNotFoundError(f"manifest not found: {manifest} (run the data stages first)")
     if len(data) == 0:
-        raise ValueError(f"manifest {csv_path} lists no utterances")
+        raise ValueError(f"manifest {manifest if isinstance(manifest, str) else '(dict)'} lists no utterances")
 
     @sb.utils.data_pipeline.takes("wav")
     @sb.utils.data_pipeline.provides("sig")
@@ -39,3 +45,26 @@ def audio_dataset(csv_path, task, sample_rate=16000, replacements=None):
     keys = task.add_target_pipeline([data])
     sb.dataio.dataset.set_output_keys([data], ["id", "sig", *keys])
     return data
+
+
+def folder_manifest(data_dir, labels):
+    """Manifest dict of a folder in GSC layout (``<label>/*.wav``).
+
+    Folders starting with '_' (``_background_noise_``) are ignored; any other
+    folder must be one of ``labels``.
+    """
+    if not os.path.isdir(data_dir):
+        raise FileNotFoundError(f"no such folder: {data_dir}")
+    items = {}
+    for label in sorted(os.listdir(data_dir)):
+        folder = os.path.join(data_dir, label)
+        if not os.path.isdir(folder) or label.startswith("_"):
+            continue
+        if label not in labels:
+            raise ValueError(f"{folder}: '{label}' is not one of the recognizer's labels")
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".wav"):
+                items[f"{label}/{name}"] = {"wav": os.path.join(folder, name), "label": label}
+    if not items:
+        raise ValueError(f"{data_dir} holds no <label>/*.wav files")
+    return items
