@@ -1,0 +1,141 @@
+"""Pictures: importance maps of utterances and error rate against SNR.
+
+matplotlib's Agg backend is used so plots are written on machines without a
+display (CI, clusters).
+"""
+
+import csv
+import math
+import os
+import re
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from iaug.features import STFT  # noqa: E402
+
+
+def _save(fig, out_png):
+    os.makedirs(os.path.dirname(os.path.abspath(out_png)), exist_ok=True)
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+    return out_png
+
+
+def plot_importance_maps(wavs, masks, out_png, titles=None, stft=None, noisy=None):
+    """One row per utterance: clean dB spectrogram, importance map (1 - noise
+    mask) and the spectrogram with noise where the map allows it.
+
+    Arguments
+    ---------
+    wavs : list of 1-D tensors, or a [B, samples] tensor
+    masks : list of [F, T] noise masks (the generator's output), or [B, F, T]
+    out_png : str
+    titles : list of str, optional
+    stft : iaug.features.STFT, optional (the generator's front end)
+    noisy : list of noisy waveforms, optional; by default white noise at
+        0 dB shaped by the mask illustrates where noise would go.
+    """
+    stft = stft or STFT()
+    rows = len(wavs)
+    fig, axes = plt.subplots(rows, 3, figsize=(12, 3 * rows), squeeze=False)
+    gen = torch.Generator().manual_seed(0)
+    for i in range(rows):
+        wav = torch.as_tensor(wavs[i]).float().flatten()
+        mask = torch.as_tensor(masks[i]).float().cpu()
+        spec = stft(wav[None])[0]
+        if noisy is not None:
+            noisy_spec = stft(torch.as_tensor(noisy[i]).float().flatten()[None])[0]
+        else:
+            noise = stft(torch.randn(1, wav.numel(), generator=gen))[0]
+            gain = (spec.abs().square().mean() / noise.abs().square().mean().clamp(min=1e-20)).sqrt()
+            noisy_spec = spec + gain * mask[:, : spec.shape[-1]] * noise
+        clean_db = stft.db(spec)
+        vmax = float(clean_db.max())
+        panels = (
+            (clean_db, "clean (dB)", "magma", vmax - 80, vmax),
+            (1.0 - mask, "importance (1 - mask)", "viridis", 0.0, 1.0),
+            (stft.db(noisy_spec), "noisy (dB)", "magma", vmax - 80, vmax),
+        )
+        for ax, (img, label, cmap, vmin, vmax_) in zip(axes[i], panels):
+            im = ax.imshow(img.numpy(), origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax_)
+            ax.set_title(f"{titles[i]}: {label}" if titles else label, fontsize=9)
+            ax.set_xlabel("frame")
+            ax.set_ylabel("bin")
+            fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    return _save(fig, out_png)
+
+
+def _snr(value):
+    """SNR of a results row; None for the clean test set."""
+    try:
+        snr = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(snr) or math.isinf(snr) else snr
+
+
+def read_results(results_csv, metric="error_rate"):
+    """Rows of results.csv as dicts, with the metric and SNR parsed."""
+    with open(results_csv, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{results_csv} has no rows")
+    missing = {"system", "test_set", "snr_db", metric} - set(rows[0])
+    if missing:
+        raise ValueError(f"{results_csv} lacks column(s) {sorted(missing)}")
+    for row in rows:
+        row["snr"] = _snr(row["snr_db"])
+        row["value"] = float(row[metric])
+    return rows
+
+
+def plot_error_vs_snr(results_csv, out_png, metric="error_rate"):
+    """One line per system (and noise type, when there are several) over SNR;
+    the clean test set is a separate marker at the right of the axis.
+
+    ``results_csv`` has the columns system,test_set,snr_db,<metric>,num_utts
+    (``snr_db`` empty, ``clean`` or ``inf`` for clean sets); ``metric`` is e.g.
+    ``error_rate`` (keyword spotting) or ``wer`` (ASR).
+    """
+    rows = read_results(results_csv, metric)
+    lines = defaultdict(list)
+    clean = defaultdict(list)
+    families = set()
+    for row in rows:
+        if row["snr"] is None:
+            clean[row["system"]].append(row["value"])
+        else:
+            # qut_snr-12.5 -> qut: one line per noise type
+            family = re.sub(r"_?snr-?[\d.]+$", "", row["test_set"]) or "noisy"
+            families.add(family)
+            lines[(row["system"], family)].append((row["snr"], row["value"]))
+    snrs = sorted({snr for pts in lines.values() for snr, _ in pts})
+    clean_x = (max(snrs) + max(5.0, (max(snrs) - min(snrs)) * 0.1)) if snrs else 0.0
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    colors = {}
+    for system in dict.fromkeys(r["system"] for r in rows):
+        colors[system] = f"C{len(colors) % 10}"
+    styles = {fam: ("-", "--", ":", "-.")[i % 4] for i, fam in enumerate(sorted(families))}
+    for (system, family), pts in lines.items():
+        pts.sort()
+        label = system if len(families) == 1 else f"{system} ({family})"
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], styles[family], marker="o",
+                color=colors[system], label=label)
+    for system, values in clean.items():
+        ax.plot([clean_x] * len(values), values, linestyle="none", marker="*", markersize=12,
+                color=colors[system], label=f"{system} (clean)")
+    if clean and snrs:
+        ax.set_xticks(snrs + [clean_x])
+        ax.set_xticklabels([f"{s:g}" for s in snrs] + ["clean"])
+    ax.set_xlabel("test SNR (dB)")
+    ax.set_ylabel(metric.replace("_", " ") + (" (%)" if metric in ("error_rate", "wer") else ""))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save(fig, out_png)
