@@ -1,0 +1,64 @@
+"""iaug-plot: pictures of a trained ImportantAug system.
+
+    iaug-plot importance --generator exp/generator --out maps.png a.wav b.wav
+    iaug-plot snr exp/results.csv --out error_vs_snr.png [--metric wer]
+
+``--generator`` is anything :func:`iaug.augment.load_generator` reads: an
+experiment folder, an exported model folder, a ``generator.ckpt`` or the
+authors' ``importantaug_clf_frozen.pt``.
+"""
+
+import argparse
+import os
+import sys
+
+import torch
+
+
+def importance(args):
+    from iaug.augment import load_generator
+    from iaug.dataio import read_wav
+    from iaug.features import STFT
+    from iaug.plotting import plot_importance_maps
+
+    generator = load_generator(args.generator)
+    stft = STFT()
+    wavs = [read_wav(path) for path in args.wavs]
+    with torch.no_grad():  # one file at a time: the files may differ in length
+        masks = [generator(stft.db(stft(wav[None])))[0] for wav in wavs]
+    titles = [os.path.splitext(os.path.basename(p))[0] for p in args.wavs]
+    return plot_importance_maps(wavs, masks, args.out, titles=titles, stft=stft)
+
+
+def snr(args):
+    from iaug.plotting import plot_error_vs_snr
+
+    return plot_error_vs_snr(args.results_csv, args.out, metric=args.metric)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="iaug-plot", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    imp = sub.add_parser("importance", help="importance maps of audio files (16 kHz)")
+    imp.add_argument("--generator", required=True)
+    imp.add_argument("--out", required=True, help="PNG file")
+    imp.add_argument("wavs", nargs="+")
+    imp.set_defaults(func=importance)
+    curve = sub.add_parser("snr", help="error rate against SNR from a results.csv")
+    curve.add_argument("results_csv")
+    curve.add_argument("--out", required=True, help="PNG file")
+    curve.add_argument("--metric", default="error_rate", help="column to plot (error_rate, wer)")
+    curve.set_defaults(func=snr)
+    args = parser.parse_args(argv)
+    try:
+        out = args.func(args)
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        print(f"iaug-plot: error: {err}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""iaug-export: a trained system as a self-contained model folder.
+
+    iaug-export --exp_dir exp --system importantaug [--generator exp/generator] --out models/kws
+    iaug-export --reference ../shared/reference/importantaug_clf_frozen.pt --out models/authors
+
+The folder holds hyperparams.yaml (inference only), recognizer.ckpt,
+generator.ckpt and labels.txt; load it with
+``iaug.inference.ImportantAugClassifier.from_hparams(source=folder)``.
+
+The recognizer's definition is copied from the experiment's own
+hyperparams.yaml (the resolved copy SpeechBrain saves next to the
+checkpoints), so any recognizer the recipes build is exported as trained.
+"""
+
+import argparse
+import io
+import os
+import sys
+
+import torch
+from ruamel.yaml import YAML
+
+from iaug.checkpoints import load_state
+from iaug.data.gsc import GSC_LABELS
+
+# Top-level hparams that define the recognizer at inference time (both layouts
+# of iaug.inference); everything else in a training yaml is left behind.
+MODEL_KEYS = ("stft", "compute_features", "mean_var_norm", "embedding_model", "classifier",
+              "recognizer")
+
+# The generator's front end (the paper's 512-point STFT, hop 128).
+STFT_YAML = """\
+stft: !new:iaug.features.STFT
+    n_fft: 512
+    hop_length: 128
+"""
+
+REFERENCE_RECOGNIZER = """\
+recognizer: !new:iaug.models.Recognizer
+    n_bins: {n_bins}
+    num_classes: {num_classes}
+"""
+
+TAIL = """\
+generator: !new:iaug.models.MaskGenerator
+    channels: {channels}
+modules:
+{modules}
+pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
+    loadables:
+        recognizer: !ref <recognizer>
+        generator: !ref <generator>
+"""
+
+
+def _yaml():
+    yaml = YAML()  # round-trip: keeps hyperpyyaml's tags and anchors
+    yaml.width = 4096
+    return yaml
+
+
+def model_section(hparams_file):
+    """(yaml text of the recognizer's definition, labels) of an experiment."""
+    yaml = _yaml()
+    with open(hparams_file, encoding="utf-8") as f:
+        tree = yaml.load(f)
+    section = {key: tree[key] for key in MODEL_KEYS if key in tree}
+    if "recognizer" not in section:
+        raise ValueError(f"{hparams_file} defines no 'recognizer': not an iaug recognizer system")
+    labels = tree.get("labels")
+    task = tree.get("task")
+    if labels is None and hasattr(task, "get"):
+        labels = task.get("labels")
+    out = io.StringIO()
+    yaml.dump(section, out)
+    return out.getvalue(), [str(x) for x in (labels or GSC_LABELS)]
+
+
+def write_folder(out, model_yaml, labels, recognizer_state, generator_state, provenance):
+    """Write the model folder; returns its path."""
+    os.makedirs(out, exist_ok=True)
+    names = [line.split(":")[0] for line in model_yaml.splitlines()
+             if line and not line[0].isspace() and not line.startswith("#")]
+    modules = "\n".join(f"    {name}: !ref <{name}>" for name in [*names, "generator"]
+                        if name != "recognizer" or "embedding_model" not in names)
+    if "stft" not in names:
+        model_yaml = STFT_YAML + model_yaml
+        modules = "    stft: !ref <stft>\n" + modules
+    header = "".join(f"# {line}\n" for line in provenance)
+    text = (header + "# Inference hparams of an ImportantAug system (iaug.inference.ImportantAugClassifier)\n"
+            "sample_rate: 16000\n"
+            f"labels: [{', '.join(labels)}]  # also in labels.txt\n"
+            + model_yaml
+            + TAIL.format(channels=generator_state["conv1.weight"].shape[0], modules=modules))
+    with open(os.path.join(out, "hyperparams.yaml"), "w", encoding="utf-8") as f:
+        f.write(text)
+    with open(os.path.join(out, "labels.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(labels) + "\n")
+    torch.save(recognizer_state, os.path.join(out, "recognizer.ckpt"))
+    torch.save(generator_state, os.path.join(out, "generator.ckpt"))
+    return out
+
+
+def export_system(experiment, generator, out):
+    """Export the best checkpoint (by dev loss) of ``experiment`` with ``generator``."""
+    hparams_file = os.path.join(experiment, "hyperparams.yaml")
+    if not os.path.isfile(hparams_file):
+        raise FileNotFoundError(f"{hparams_file} missing: is {experiment} a trained system?")
+    model_yaml, labels = model_section(hparams_file)
+    rec_state, rec_path = load_state(experiment, "recognizer")
+    gen_state, gen_path = load_state(generator, "generator")
+    return write_folder(out, model_yaml, labels, rec_state, gen_state,
+                        [f"recognizer: {os.path.abspath(rec_path)}",
+                         f"generator: {os.path.abspath(gen_path)}"])
+
+
+def export_reference(checkpoint, out, labels=GSC_LABELS):
+    """Export a checkpoint in the authors' format (recognizer + generator)."""
+    rec_state, _ = load_state(checkpoint, "recognizer")
+    gen_state, _ = load_state(checkpoint, "generator")
+    n_classes, n_bins = rec_state["linear3.weight"].shape
+    model_yaml = STFT_YAML + REFERENCE_RECOGNIZER.format(n_bins=n_bins, num_classes=n_classes)
+    return write_folder(out, model_yaml, list(labels), rec_state, gen_state,
+                        [f"authors' checkpoint: {os.path.abspath(checkpoint)}"])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="iaug-export", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--exp_dir", default="exp", help="folder of the trained systems")
+    parser.add_argument("--system", help="system folder under --exp_dir (e.g. importantaug)")
+    parser.add_argument("--generator", help="generator source (default: <exp_dir>/generator)")
+    parser.add_argument("--reference", help="a checkpoint in the authors' format instead")
+    parser.add_argument("--out", required=True, help="model folder to write")
+    args = parser.parse_args(argv)
+    try:
+        if args.reference:
+            out = export_reference(args.reference, args.out)
+        else:
+            if not args.system:
+                parser.error("--system is needed (or --reference)")
+            generator = args.generator or os.path.join(args.exp_dir, "generator")
+            out = export_system(os.path.join(args.exp_dir, args.system), generator, args.out)
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        print(f"iaug-export: error: {err}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
