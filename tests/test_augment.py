@@ -1,0 +1,158 @@
+"""iaug.augment.ImportantAug: a drop-in, seedable, length-aware waveform augmentation."""
+
+import os
+
+import pytest
+import torch
+import speechbrain as sb
+from hyperpyyaml import load_hyperpyyaml
+
+from conftest import REFERENCE_DIR
+from iaug.augment import ImportantAug, load_generator
+from iaug.mixing import NoiseBank
+from iaug.models import MaskGenerator
+
+CKPT = os.path.join(REFERENCE_DIR, "importantaug_clf_frozen.pt")
+
+
+def speechlike(batch=3, samples=16000, seed=0):
+    """Tones with a noise floor: every bin is well conditioned."""
+    gen = torch.Generator().manual_seed(seed)
+    t = torch.arange(samples) / 16000
+    freqs = 300 + 400 * torch.rand(batch, 1, generator=gen)
+    return 0.3 * torch.sin(2 * torch.pi * freqs * t) + 1e-3 * torch.randn(batch, samples, generator=gen)
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return NoiseBank(0.1 * torch.randn(5, 16000, generator=torch.Generator().manual_seed(1)))
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return load_generator(CKPT)
+
+
+@pytest.mark.parametrize("policy", ["rolled", "learned", "binarized", "ones"])
+def test_same_seed_same_output(generator, bank, policy):
+    wavs = speechlike()
+    a = ImportantAug(generator, bank, policy=policy, seed=7)
+    b = ImportantAug(generator, bank, policy=policy, seed=7)
+    outs_a = [a(wavs) for _ in range(3)]
+    outs_b = [b(wavs) for _ in range(3)]
+    for x, y in zip(outs_a, outs_b):
+        assert torch.equal(x, y)
+    a.reset()
+    assert torch.equal(a(wavs), outs_a[0])
+    assert not torch.equal(ImportantAug(generator, bank, policy=policy, seed=8)(wavs), outs_a[0])
+    assert outs_a[0].shape == wavs.shape and not torch.equal(outs_a[0], wavs)
+
+
+def test_padding_gets_no_noise(generator, bank):
+    wavs = speechlike()
+    lengths = torch.tensor([1.0, 0.5, 0.73])
+    for i, rel in enumerate(lengths):
+        wavs[i, int(round(float(rel) * 16000)):] = 0.0  # padding, as a padded batch holds
+    out = ImportantAug(generator, bank, policy="learned", seed=0)(wavs, lengths)
+    for i, rel in enumerate(lengths):
+        end = int(round(float(rel) * 16000))
+        assert torch.equal(out[i, end:], wavs[i, end:])  # exactly as it was
+        assert (out[i, :end] - wavs[i, :end]).abs().max() > 1e-2  # noise where speech is
+
+
+def test_snr_and_learned_mask(generator, bank):
+    wavs = speechlike()
+    plain = ImportantAug(None, bank, policy="ones", snr_db=0.0, seed=0)(wavs)
+    snr = 10 * torch.log10(wavs.square().mean(1) / (plain - wavs).square().mean(1))
+    assert torch.allclose(snr, torch.zeros(3), atol=0.5)
+    # the learned mask (< 1) lowers the noise energy below that of plain noise
+    learned = ImportantAug(generator, bank, policy="learned", snr_db=0.0, seed=0)(wavs)
+    assert ((learned - wavs).square().mean(1) < (plain - wavs).square().mean(1)).all()
+
+
+def test_one_dimensional_input_and_errors(generator, bank):
+    wav = speechlike(1)[0]
+    assert ImportantAug(generator, bank, seed=0)(wav).shape == wav.shape
+    with pytest.raises(ValueError, match="policy"):
+        ImportantAug(None, bank, policy="rolled")
+    with pytest.raises(ValueError, match="unknown policy"):
+        ImportantAug(generator, bank, policy="nope")
+    with pytest.raises(ValueError, match="noise_bank"):
+        ImportantAug(generator, None)
+
+
+def test_generator_sources_agree(tmp_path, generator):
+    # an experiment folder (best checkpoint by dev loss) and a .ckpt load the same weights
+    exp = tmp_path / "exp" / "generator"
+    ckpt = sb.utils.checkpoints.Checkpointer(str(exp / "save"), {"generator": generator})
+    ckpt.save_checkpoint(meta={"loss": 1.0})
+    torch.save(generator.state_dict(), tmp_path / "g.ckpt")
+    spec_db = torch.randn(1, 257, 20) * 20
+    for source in (exp, tmp_path / "g.ckpt"):
+        loaded = load_generator(str(source))
+        assert not any(p.requires_grad for p in loaded.parameters())
+        assert torch.equal(loaded(spec_db), generator(spec_db))
+
+
+def test_from_hyperpyyaml(toy_corpus):
+    yaml = f"""
+    augment: !new:iaug.augment.ImportantAug
+        generator: {CKPT}
+        noise_bank: {toy_corpus}/manifests/noise_train.csv
+        snr_db: -12.5
+        policy: binarized
+        q: 20
+        seed: 3
+    """
+    aug = load_hyperpyyaml(yaml)["augment"]
+    assert len(aug.mixer.noise_bank) == 4
+    wavs = speechlike(2)
+    assert aug(wavs, torch.tensor([1.0, 0.6])).shape == wavs.shape
+
+
+def test_device_moves_buffers(generator, bank):
+    aug = ImportantAug(generator, bank, seed=0)
+    assert "noise_clips" in dict(aug.named_buffers())
+    assert "noise_clips" not in aug.state_dict()  # the noise is data, not weights
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    outs = []
+    for device in devices:
+        aug.to(device).reset()
+        assert aug.noise_clips.device.type == aug.generator.conv1.weight.device.type == device
+        outs.append(aug(speechlike().to(device)).cpu())
+    for out in outs[1:]:  # same draws on every device (a CPU random generator)
+        assert torch.allclose(out, outs[0], atol=1e-3)
+
+
+class TinyBrain(sb.Brain):
+    """A plain recipe: mean-pooled fbank -> linear, ImportantAug in training."""
+
+    def compute_forward(self, batch, stage):
+        wavs, lens = batch
+        if stage == sb.Stage.TRAIN:
+            wavs = self.hparams.augment(wavs, lens)
+            self.augmented = wavs
+            self.train_steps = getattr(self, "train_steps", 0) + 1
+        feats = self.modules.fbank(wavs).mean(1)
+        return torch.log_softmax(self.modules.linear(feats), -1)
+
+    def compute_objectives(self, predictions, batch, stage):
+        return torch.nn.functional.nll_loss(predictions, torch.zeros(len(predictions), dtype=torch.long))
+
+
+def test_runs_in_a_brain_step(generator, bank):
+    aug = ImportantAug(generator, bank, seed=0)
+    before = {k: v.clone() for k, v in aug.generator.state_dict().items()}
+    modules = {"fbank": sb.lobes.features.Fbank(n_mels=20), "linear": torch.nn.Linear(20, 2),
+               "augment": aug}  # inside modules: moved with the Brain, still frozen
+    brain = TinyBrain(modules, lambda params: torch.optim.SGD(params, lr=0.1),
+                      hparams={"augment": aug}, run_opts={"device": "cpu", "noprogressbar": True})
+    wavs = speechlike(4)
+    data = torch.utils.data.TensorDataset(wavs, torch.tensor([1.0, 1.0, 0.8, 0.5]))
+    brain.fit(range(1), torch.utils.data.DataLoader(data, batch_size=4))
+    assert brain.train_steps == 1 and brain.augmented.shape == wavs.shape
+    assert not torch.equal(brain.augmented, wavs)
+    assert torch.equal(brain.augmented[3, 8000:], wavs[3, 8000:])
+    assert not aug.generator.training
+    for key, value in aug.generator.state_dict().items():
+        assert torch.equal(value, before[key])
