@@ -1,0 +1,94 @@
+"""iaug-export + ImportantAugClassifier: exported folders round-trip."""
+
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+import speechbrain as sb
+
+from conftest import REFERENCE_DIR
+from iaug.data.gsc import GSC_LABELS
+from iaug.export import main as export_main
+from iaug.features import STFT
+from iaug.inference import ImportantAugClassifier
+from iaug.models import Recognizer
+
+CKPT = os.path.join(REFERENCE_DIR, "importantaug_clf_frozen.pt")
+OUTPUTS = os.path.join(REFERENCE_DIR, "reference_outputs.npz")
+KWS_BASELINE = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams",
+                            "baseline.yaml")
+
+
+def load(folder, tmp_path):
+    return ImportantAugClassifier.from_hparams(source=str(folder), savedir=str(tmp_path / "savedir"),
+                                               run_opts={"device": "cpu"})
+
+
+def test_reference_checkpoint_exports_its_outputs(tmp_path):
+    out = tmp_path / "authors"
+    assert export_main(["--reference", CKPT, "--out", str(out)]) == 0
+    assert sorted(os.listdir(out)) == ["generator.ckpt", "hyperparams.yaml", "labels.txt",
+                                       "recognizer.ckpt"]
+    assert (out / "labels.txt").read_text().split() == list(GSC_LABELS)
+    model = load(out, tmp_path)
+    ref = np.load(OUTPUTS)
+    log_probs, _, index, labels = model.classify_batch(torch.from_numpy(ref["waveforms"]))
+    np.testing.assert_allclose(log_probs.numpy(), ref["logprobs"], atol=2e-4, rtol=0)
+    assert (index.numpy() == ref["logprobs"].argmax(1)).all()
+    for word, label in zip(ref["words"], labels):
+        if word in GSC_LABELS:
+            assert label == word
+    # file interface: one waveform, written losslessly
+    wav = tmp_path / "w.wav"
+    sf.write(wav, ref["waveforms"][0], 16000, subtype="FLOAT")
+    label, lp = model.classify_file(str(wav))
+    assert label == labels[0]
+    np.testing.assert_allclose(lp.numpy(), ref["logprobs"][0], atol=2e-4, rtol=0)
+    importance = model.importance_map(str(wav))
+    assert importance.shape == (257, 126)
+    err = np.abs((1.0 - importance.numpy()) - ref["noise_mask"][0])
+    assert err.max() < 1e-3 and (err <= 1e-5).mean() > 0.99  # as tests/test_reference.py
+
+
+def fake_kws_system(exp_dir, name="baseline"):
+    """An experiment folder as the KWS recipe leaves it: hyperparams.yaml plus
+    a checkpoint (random weights, no training needed)."""
+    folder = os.path.join(exp_dir, name)
+    sb.create_experiment_directory(folder, hyperparams_to_save=KWS_BASELINE,
+                                   overrides={"data_dir": "unused", "output_folder": folder})
+    save = os.path.join(folder, "save")
+    worse = sb.utils.checkpoints.Checkpointer(save, {"recognizer": Recognizer()})
+    worse.save_checkpoint(meta={"loss": 3.0})  # worse dev loss: not the one exported
+    recognizer = Recognizer()
+    sb.utils.checkpoints.Checkpointer(save, {"recognizer": recognizer}).save_checkpoint(meta={"loss": 2.0})
+    return recognizer.eval()
+
+
+def test_kws_system_round_trips(tmp_path):
+    exp = tmp_path / "exp"
+    recognizer = fake_kws_system(str(exp))
+    out = tmp_path / "model"
+    assert export_main(["--exp_dir", str(exp), "--system", "baseline", "--generator", CKPT,
+                        "--out", str(out)]) == 0
+    model = load(out, tmp_path)
+    wavs = 0.1 * torch.randn(4, 16000, generator=torch.Generator().manual_seed(0))
+    lens = torch.tensor([1.0, 1.0, 0.7, 0.5])
+    stft = STFT()
+    with torch.no_grad():
+        spec = stft(wavs)
+        before = recognizer(stft.db(spec), stft.frame_mask(lens, spec.shape[-1]))
+    after, _, _, labels = model.classify_batch(wavs, lens)
+    torch.testing.assert_close(after, before, atol=1e-6, rtol=0)
+    assert labels == [GSC_LABELS[i] for i in before.argmax(-1).tolist()]
+
+
+def test_export_errors(tmp_path, capsys):
+    assert export_main(["--exp_dir", str(tmp_path), "--system", "missing", "--out",
+                        str(tmp_path / "o")]) == 1
+    assert "hyperparams.yaml missing" in capsys.readouterr().err
+    fake_kws_system(str(tmp_path))
+    assert export_main(["--exp_dir", str(tmp_path), "--system", "baseline", "--out",
+                        str(tmp_path / "o")]) == 1  # no <exp_dir>/generator
+    assert "generator" in capsys.readouterr().err
