@@ -42,10 +42,10 @@ class LogMel(nn.Module):
     """Log-mel features of a dB magnitude spectrogram, normalised per utterance.
 
     |X|^2 = 10^(dB/10) goes through SpeechBrain's triangular mel
-    ``Filterbank`` (log, 80 dB dynamic range per utterance); then mean and
-    variance normalisation over the utterance's real frames. Padded frames
-    come out as zeros. Differentiable in the input (the generator learns
-    through it).
+    ``Filterbank``; then 10 log10, floored ``top_db`` below the utterance's
+    loudest real bin, and mean and variance normalisation over the
+    utterance's real frames. Padded frames come out as zeros. Differentiable
+    in the input (the generator learns through it).
 
     Input [B, F, T] dB and [B, T] frame mask; output [B, T, n_mels].
     """
@@ -53,13 +53,18 @@ class LogMel(nn.Module):
     def __init__(self, n_mels=40, n_fft=512, sample_rate=16000, top_db=80.0, normalize=True):
         super().__init__()
         self.fbank = Filterbank(n_mels=n_mels, n_fft=n_fft, sample_rate=sample_rate,
-                                log_mel=True, top_db=top_db, freeze=True)
+                                log_mel=False, freeze=True)
+        self.top_db = top_db
         self.normalize = normalize
 
     def forward(self, spec_db, frame_mask):
         power = torch.pow(10.0, spec_db.transpose(1, 2) / 10.0)
-        feats = self.fbank(power)
         weights = frame_mask[:, :, None]
+        feats = 10.0 * torch.log10(self.fbank(power).clamp(min=1e-10))
+        if self.top_db is not None:
+            loudest = torch.where(weights > 0, feats, torch.full_like(feats, -1e4))
+            floor = loudest.amax(dim=(1, 2), keepdim=True) - self.top_db
+            feats = torch.maximum(feats, floor)
         if self.normalize:
             count = weights.sum(1, keepdim=True).clamp(min=1.0)
             mean = (feats * weights).sum(1, keepdim=True) / count
@@ -113,8 +118,12 @@ class CTCRecognizer(nn.Module):
         x = self.dropout(nn.functional.leaky_relu(self.proj(x)))
         packed = nn.utils.rnn.pack_padded_sequence(
             x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
-        x, _ = nn.utils.rnn.pad_packed_sequence(
-            self.rnn(packed)[0], batch_first=True, total_length=x.shape[1])
+        # cuDNN cannot backpropagate through an RNN in eval mode, which is
+        # what training the generator against the frozen recognizer does
+        cudnn_ok = self.training or not torch.is_grad_enabled()
+        with torch.backends.cudnn.flags(enabled=cudnn_ok and torch.backends.cudnn.enabled):
+            out = self.rnn(packed)[0]
+        x, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
         x = self.dnn(x)
         return torch.log_softmax(self.out(x), dim=-1), lengths
 

@@ -14,6 +14,10 @@ import torch
 def importance_loss(task_loss, mask, frame_mask=None, w_task=1.0, w_mask=3.0,
                     w_freq=3.0, w_time=3.0):
     """Return (total loss, dict of the four unweighted terms)."""
+    if frame_mask is not None:
+        # padded frames may hold m = 0 (the mixer zeroes them): log(0) would
+        # make the loss and its gradient NaN even at weight 0
+        mask = torch.where(frame_mask[:, None, :] > 0, mask, torch.ones_like(mask))
     log_m = torch.log(mask)
     d_freq = (mask[:, 1:, :] - mask[:, :-1, :]).abs()
     d_time = (mask[:, :, 1:] - mask[:, :, :-1]).abs()

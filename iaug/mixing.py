@@ -13,6 +13,8 @@ import torch
 
 from speechbrain.dataio.dataio import load_data_csv
 
+from iaug.policies import accepts_frame_mask
+
 logger = logging.getLogger(__name__)
 
 
@@ -122,6 +124,8 @@ class NoiseMixer:
         noise = stft(self.noise_bank.sample(batch, (frames - 1) * stft.hop_length, rng))
         if self.policy is None:
             mask = torch.ones_like(spec_db)
+        elif frame_mask is not None and accepts_frame_mask(self.policy):
+            mask = self.policy(spec_db, rng, frame_mask=frame_mask)
         else:
             mask = self.policy(spec_db, rng)
         if frame_mask is not None:

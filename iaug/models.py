@@ -60,19 +60,28 @@ class MaskGenerator(nn.Module):
 
     Four 5x5 convolutions over the [B, F, T] dB spectrogram; fully
     convolutional, so it accepts any number of frames. Importance = 1 - mask.
+
+    With ``mask_padding=True`` and a [B, T] ``frame_mask`` (variable-length
+    batches, e.g. speech recognition), the input and every hidden layer are
+    zeroed on padded frames, so a real frame's mask is exactly the one of the
+    utterance run alone: padding neither leaks in nor depends on the batch.
+    The default (False) keeps the reference behaviour.
     """
 
-    def __init__(self, channels=2, kernel_size=5):
+    def __init__(self, channels=2, kernel_size=5, mask_padding=False):
         super().__init__()
         pad = kernel_size // 2
+        self.mask_padding = mask_padding
         self.conv1 = nn.Conv2d(1, channels, kernel_size, padding=pad)
         self.conv2 = nn.Conv2d(channels, channels, kernel_size, padding=pad)
         self.conv3 = nn.Conv2d(channels, channels, kernel_size, padding=pad)
         self.conv4 = nn.Conv2d(channels, 1, kernel_size, padding=pad)
 
-    def forward(self, spec_db):
-        x = spec_db.unsqueeze(1)
-        x = torch.relu(self.conv1(x))
-        x = torch.relu(self.conv2(x))
-        x = torch.relu(self.conv3(x))
+    def forward(self, spec_db, frame_mask=None):
+        keep = (lambda x: x * frame_mask[:, None, None, :]) \
+            if self.mask_padding and frame_mask is not None else (lambda x: x)
+        x = keep(spec_db.unsqueeze(1))
+        x = keep(torch.relu(self.conv1(x)))
+        x = keep(torch.relu(self.conv2(x)))
+        x = keep(torch.relu(self.conv3(x)))
         return torch.sigmoid(self.conv4(x)).squeeze(1)
