@@ -117,13 +117,18 @@ class ImportantAug(torch.nn.Module):
             self.generator.eval()  # always frozen, also inside a Brain's modules
         return self
 
-    @torch.no_grad()
     def forward(self, wavs, lengths=None):
         """[B, samples] (or [samples]) -> noisy waveforms of the same shape.
 
         ``lengths`` are SpeechBrain relative lengths; samples past each
         utterance's length are returned unchanged.
         """
+        # no_grad inside, not as a decorator: SpeechBrain's Augmenter inspects
+        # forward's arguments to decide whether to pass ``lengths``.
+        with torch.no_grad():
+            return self._augment(wavs, lengths)
+
+    def _augment(self, wavs, lengths):
         squeeze = wavs.ndim == 1
         wavs = wavs.unsqueeze(0) if squeeze else wavs
         if wavs.ndim != 2:

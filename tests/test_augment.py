@@ -156,3 +156,13 @@ def test_runs_in_a_brain_step(generator, bank):
     assert not aug.generator.training
     for key, value in aug.generator.state_dict().items():
         assert torch.equal(value, before[key])
+
+
+def test_inside_speechbrain_augmenter(generator, bank):
+    from speechbrain.augment.augmenter import Augmenter
+
+    augmenter = Augmenter(augmentations=[ImportantAug(generator, bank, seed=0)], concat_original=True)
+    wavs = speechlike(2)
+    out, lens = augmenter(wavs, torch.tensor([1.0, 0.5]))
+    assert out.shape == (4, 16000) and torch.equal(out[:2], wavs)
+    assert torch.equal(out[3, 8000:], wavs[1, 8000:]) and not torch.equal(out[2], wavs[0])
