@@ -45,11 +45,11 @@ def plot_importance_maps(wavs, masks, out_png, titles=None, stft=None, noisy=Non
     fig, axes = plt.subplots(rows, 3, figsize=(12, 3 * rows), squeeze=False)
     gen = torch.Generator().manual_seed(0)
     for i in range(rows):
-        wav = torch.as_tensor(wavs[i]).float().flatten()
-        mask = torch.as_tensor(masks[i]).float().cpu()
+        wav = torch.as_tensor(wavs[i]).detach().float().cpu().flatten()
+        mask = torch.as_tensor(masks[i]).detach().float().cpu()
         spec = stft(wav[None])[0]
         if noisy is not None:
-            noisy_spec = stft(torch.as_tensor(noisy[i]).float().flatten()[None])[0]
+            noisy_spec = stft(torch.as_tensor(noisy[i]).detach().float().cpu().flatten()[None])[0]
         else:
             noise = stft(torch.randn(1, wav.numel(), generator=gen))[0]
             gain = (spec.abs().square().mean() / noise.abs().square().mean().clamp(min=1e-20)).sqrt()

@@ -9,6 +9,7 @@ from hyperpyyaml import load_hyperpyyaml
 
 from conftest import REFERENCE_DIR
 from iaug.augment import ImportantAug, load_generator
+from iaug.export import export_reference
 from iaug.mixing import NoiseBank
 from iaug.models import MaskGenerator
 
@@ -87,8 +88,9 @@ def test_generator_sources_agree(tmp_path, generator):
     ckpt = sb.utils.checkpoints.Checkpointer(str(exp / "save"), {"generator": generator})
     ckpt.save_checkpoint(meta={"loss": 1.0})
     torch.save(generator.state_dict(), tmp_path / "g.ckpt")
+    export_reference(CKPT, str(tmp_path / "model"))  # an exported model folder
     spec_db = torch.randn(1, 257, 20) * 20
-    for source in (exp, tmp_path / "g.ckpt"):
+    for source in (exp, tmp_path / "g.ckpt", tmp_path / "model", CKPT):
         loaded = load_generator(str(source))
         assert not any(p.requires_grad for p in loaded.parameters())
         assert torch.equal(loaded(spec_db), generator(spec_db))
