@@ -69,3 +69,15 @@ def test_snr_kept_without_clipping(tmp_path):
             n, _ = sf.read(str(tmp_path / "out" / f"qut_{snr_tag(snr)}" / f"yes/{name}.wav"), dtype="float64")
             assert abs(10 * np.log10(np.mean(c ** 2) / np.mean((n - c) ** 2)) - snr) < 0.1
     assert snr_tag(-12.5) == "snr-12.5" and snr_tag(10) == "snr10"
+
+
+def test_render_words_one_piece_per_word(monkeypatch):
+    from iaug.data import espeak
+    p = VoiceProfile(voice="en-gb", variant="m3", rate=150)
+    words = ["yes", "sheila", "backward", "two"]
+    pieces = espeak.render_words(words, p, length=16000)
+    assert len(pieces) == 4 and all(len(x) == 16000 and np.abs(x).max() > 0.1 for x in pieces)
+    alone = [len(espeak.trim(render(w, p), 16000)) for w in words]
+    assert np.argmax(alone) == 2  # "backward" is the longest word either way
+    monkeypatch.setattr(espeak, "split_on_zeros", lambda x, gap: [x])  # a cut gone wrong
+    assert [len(x) for x in espeak.render_words(words, p)] == [len(render(w, p)) for w in words]

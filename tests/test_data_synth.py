@@ -13,7 +13,7 @@ import soundfile as sf
 
 from iaug.data.gsc import GSC_LABELS, which_set
 from iaug.data.noise import BABBLE_WORDS, TEST_TYPES, TRAIN_TYPES
-from iaug.data.synth import make_speaker, render_clip
+from iaug.data.synth import make_speaker, speaker_clips
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "egs/gsc_qut/kws/local/prepare_data.py"
@@ -83,8 +83,8 @@ def test_same_seed_same_bytes(tiny, tmp_path):
 
 
 def test_other_seed_other_audio():
-    a = render_clip(make_speaker("0123abcd", 1), "yes", 0, 1)
-    b = render_clip(make_speaker("0123abcd", 2), "yes", 0, 2)
+    a = speaker_clips(make_speaker("0123abcd", 1), 1, 1)["yes", 0]
+    b = speaker_clips(make_speaker("0123abcd", 2), 1, 2)["yes", 0]
     assert not np.array_equal(a, b)
 
 

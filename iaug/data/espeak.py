@@ -44,11 +44,11 @@ class VoiceProfile:
         return f"{self.voice}+{self.variant}" if self.variant else self.voice
 
 
-def synthesize(text, profile):
-    """Raw espeak-ng output: (float32 samples, sample rate)."""
+def synthesize(ssml_body, profile):
+    """Raw espeak-ng output for SSML `ssml_body`: (float32 samples, sample rate)."""
     if shutil.which(ESPEAK) is None:
         raise RuntimeError("espeak-ng not found: install it (apt-get install espeak-ng)")
-    ssml = f'<speak><prosody range="{int(profile.pitch_range)}%">{escape(text)}</prosody></speak>'
+    ssml = f'<speak><prosody range="{int(profile.pitch_range)}%">{ssml_body}</prosody></speak>'
     cmd = [ESPEAK, "-m", "-z", "-v", profile.espeak_voice(), "-p", str(int(profile.pitch)),
            "-s", str(int(profile.rate)), "-a", str(AMPLITUDE), "--stdout", ssml]
     out = subprocess.run(cmd, capture_output=True, check=True).stdout
@@ -56,12 +56,13 @@ def synthesize(text, profile):
     return x, sr
 
 
-def trim(x, threshold_db=-45.0, margin=320):
+def trim(x, sr, threshold_db=-45.0, margin_s=0.02):
     """Cut leading/trailing samples quieter than threshold_db re the peak."""
     peak = np.max(np.abs(x)) if len(x) else 0.0
     if peak == 0:
         return x[:0]
     loud = np.nonzero(np.abs(x) > peak * 10 ** (threshold_db / 20))[0]
+    margin = int(margin_s * sr)
     return x[max(loud[0] - margin, 0):loud[-1] + margin + 1]
 
 
@@ -81,14 +82,46 @@ def place(x, length, position):
     return out
 
 
-def render(text, profile, sr=16000, length=None):
-    """Speak `text` with `profile`: float32 at `sr`, silence trimmed, peak at
-    profile.gain_db; placed into `length` samples when given. Deterministic."""
-    x, sr_in = synthesize(text, profile)
-    x = trim(resample(x, sr_in, sr))
+def _finish(x, sr_in, profile, sr, length):
+    """Trim (before resampling: less to resample), resample, set the peak, place."""
+    x = resample(trim(x, sr_in), sr_in, sr)
     peak = np.max(np.abs(x)) if len(x) else 0.0
     if peak > 0:
         x = x * np.float32(10 ** (profile.gain_db / 20) / peak)
     if length is not None:
         x = place(x, length, profile.position)
     return x.astype(np.float32)
+
+
+def render(text, profile, sr=16000, length=None):
+    """Speak `text` with `profile`: float32 at `sr`, silence trimmed, peak at
+    profile.gain_db; placed into `length` samples when given. Deterministic."""
+    x, sr_in = synthesize(escape(text), profile)
+    return _finish(x, sr_in, profile, sr, length)
+
+
+def split_on_zeros(x, min_gap):
+    """Stretches of `x` separated by at least `min_gap` exact zeros."""
+    nonzero = np.concatenate([[False], x != 0, [False]])
+    edges = np.flatnonzero(np.diff(nonzero.astype(np.int8)))
+    starts, ends = edges[0::2], edges[1::2]  # each run of nonzero samples
+    segments, seg_start = [], None
+    for i, (s, e) in enumerate(zip(starts, ends)):
+        seg_start = s if seg_start is None else seg_start
+        if i + 1 == len(starts) or starts[i + 1] - e >= min_gap:
+            segments.append(x[seg_start:e])
+            seg_start = None
+    return segments
+
+
+def render_words(words, profile, sr=16000, length=None, gap_s=0.6):
+    """`render` of each word, from ONE espeak-ng run (starting espeak-ng costs
+    ten times more than speaking a word). espeak's SSML breaks are exact
+    zeros, so the words are cut apart there; should the cut ever not give one
+    piece per word, each word is rendered on its own instead."""
+    body = "".join(f'{escape(w)}.<break time="{int(gap_s * 1000)}ms"/>' for w in words)
+    x, sr_in = synthesize(body, profile)
+    pieces = split_on_zeros(x, int(gap_s / 2 * sr_in))
+    if len(pieces) != len(words):
+        return [render(w, profile, sr, length) for w in words]
+    return [_finish(p, sr_in, profile, sr, length) for p in pieces]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from iaug.data.audio import write_wav
-from iaug.data.espeak import VARIANTS, VOICES, VoiceProfile, render
+from iaug.data.espeak import VARIANTS, VOICES, VoiceProfile, place, render_words
 from iaug.data.gsc import BACKGROUND, GSC_LABELS, which_set
 from iaug.data.noise import TRAIN_TYPES, home_mixture, make_noise, noise_floor
 
@@ -62,31 +62,45 @@ def make_speaker(sid, seed):
     return Speaker(sid, profile, float(rng.uniform(-76, -64)))
 
 
-def render_clip(speaker, word, utt, seed):
-    """One utterance: the speaker's profile with small per-take variation
-    (as a person never says a word twice the same way) plus a noise floor."""
-    rng = np.random.default_rng([seed, int(speaker.id, 16), GSC_LABELS.index(word), utt])
+def take_profile(speaker, utt, seed):
+    """The speaker on recording `utt`: pitch, range and rate a little off the
+    speaker's usual (nobody says a word twice the same way)."""
+    rng = np.random.default_rng([seed, int(speaker.id, 16), utt])
     p = speaker.profile
-    take = replace(
+    return replace(
         p,
         pitch=int(np.clip(p.pitch + rng.integers(-4, 5), 0, 99)),
         pitch_range=int(np.clip(p.pitch_range + rng.integers(-10, 11), 20, 200)),
-        rate=int(np.clip(p.rate + rng.integers(-12, 13), 120, 230)),
-        gain_db=float(min(p.gain_db + rng.uniform(-2, 2), -1.0)),
-        position=float(np.clip(p.position + rng.normal(0, 0.12), 0, 1)))
-    x = render(word, take, sr=SR, length=CLIP)
+        rate=int(np.clip(p.rate + rng.integers(-12, 13), 120, 230)))
+
+
+def finish_clip(speech, speaker, word, utt, seed):
+    """Level, placement in the second and noise floor of one clip."""
+    rng = np.random.default_rng([seed, int(speaker.id, 16), GSC_LABELS.index(word), utt])
+    p = speaker.profile
+    gain_db = min(p.gain_db + rng.uniform(-2, 2), -1.0)  # speech comes at p.gain_db peak
+    x = place(speech * np.float32(10 ** ((gain_db - p.gain_db) / 20)), CLIP,
+              float(np.clip(p.position + rng.normal(0, 0.12), 0, 1)))
     return x + noise_floor(CLIP, rng, speaker.floor_db + rng.uniform(-2, 2))
+
+
+def speaker_clips(speaker, utts, seed):
+    """{(word, utt): 1 s float32 clip} for every word and utterance."""
+    clips = {}
+    for utt in range(utts):
+        words = render_words(GSC_LABELS, take_profile(speaker, utt, seed), sr=SR)
+        for word, speech in zip(GSC_LABELS, words):
+            clips[word, utt] = finish_clip(speech, speaker, word, utt, seed)
+    return clips
 
 
 def _speaker_job(args):
     root, sid, utts, seed = args
-    speaker = make_speaker(sid, seed)
     names = []
-    for word in GSC_LABELS:
-        for utt in range(utts):
-            name = f"{word}/{sid}_nohash_{utt}.wav"
-            write_wav(Path(root) / name, render_clip(speaker, word, utt, seed), SR)
-            names.append(name)
+    for (word, utt), x in speaker_clips(make_speaker(sid, seed), utts, seed).items():
+        name = f"{word}/{sid}_nohash_{utt}.wav"
+        write_wav(Path(root) / name, x, SR)
+        names.append(name)
     return names
 
 
