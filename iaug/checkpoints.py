@@ -3,7 +3,13 @@
 import os
 
 import torch
-from speechbrain.utils.checkpoints import Checkpointer
+from speechbrain.utils import epoch_loop
+from speechbrain.utils.checkpoints import (
+    Checkpointer,
+    mark_as_loader,
+    mark_as_saver,
+    register_checkpoint_hooks,
+)
 
 from iaug.pretrained import split_reference_state
 
@@ -53,3 +59,21 @@ def freeze(module):
     for param in module.parameters():
         param.requires_grad_(False)
     return module
+
+
+@register_checkpoint_hooks
+class EpochCounterWithStopper(epoch_loop.EpochCounterWithStopper):
+    """SpeechBrain's epoch counter with early stopping, checkpointed whole.
+
+    speechbrain 1.1.2 registers checkpoint hooks on ``EpochCounter`` only, so
+    its stopper saves just the epoch number and a resumed run forgets the best
+    dev loss and its epoch. Registering the subclass saves and restores them.
+    """
+
+    @mark_as_saver
+    def _save(self, path):
+        super()._save(path)
+
+    @mark_as_loader
+    def _recover(self, path, end_of_epoch=True, device=None):
+        super()._recover(path, end_of_epoch, device)

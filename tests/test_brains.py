@@ -1,0 +1,64 @@
+"""Training stages: the frozen network never changes, the trained one does."""
+
+import os
+
+import torch
+from hyperpyyaml import load_hyperpyyaml
+
+from iaug.brains import GeneratorBrain, RecognizerBrain
+from iaug.checkpoints import load_state
+from iaug.recipe import train_and_test
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+HPARAMS = os.path.join(ROOT, "egs", "gsc_qut", "kws", "hparams")
+TINY = os.path.join(HPARAMS, "presets", "tiny.yaml")
+
+
+def train(brain_class, yaml_name, corpus, exp, system, *extra):
+    argv = [os.path.join(HPARAMS, yaml_name), "--preset", TINY, "--data_dir", corpus,
+            "--exp_dir", exp, "--output_folder", os.path.join(exp, system),
+            "--number_of_epochs", "2", *extra]
+    brain, summary = train_and_test(brain_class, argv)
+    return brain, summary
+
+
+def same(state, module):
+    return all(torch.equal(state[k], v) for k, v in module.state_dict().items())
+
+
+def test_generator_stage_keeps_recognizer_frozen(toy_corpus, tmp_path):
+    exp = str(tmp_path / "exp")
+    train(RecognizerBrain, "baseline.yaml", toy_corpus, exp, "baseline")
+    baseline, _ = load_state(os.path.join(exp, "baseline"), "recognizer")
+    brain, summary = train(GeneratorBrain, "generator.yaml", toy_corpus, exp, "generator")
+    assert same(baseline, brain.modules.recognizer)
+    assert not any(p.requires_grad for p in brain.modules.recognizer.parameters())
+    assert not brain.modules.recognizer.training
+    # the generator did learn: its best checkpoint differs from its (seeded) init
+    trained, _ = load_state(os.path.join(exp, "generator"), "generator")
+    with open(os.path.join(HPARAMS, "generator.yaml")) as f:
+        init = load_hyperpyyaml(f, {"data_dir": toy_corpus, "exp_dir": exp})["generator"]
+    assert not same(trained, init)
+    assert 0 < summary["best_dev"]["mean_mask"] < 1
+
+
+def test_augmentation_stage_keeps_generator_frozen(toy_corpus, tmp_path):
+    exp = str(tmp_path / "exp")
+    train(RecognizerBrain, "baseline.yaml", toy_corpus, exp, "baseline")
+    train(GeneratorBrain, "generator.yaml", toy_corpus, exp, "generator")
+    generator, _ = load_state(os.path.join(exp, "generator"), "generator")
+    baseline, _ = load_state(os.path.join(exp, "baseline"), "recognizer")
+    for yaml_name in ("importantaug.yaml", "binarized.yaml"):
+        brain, _ = train(RecognizerBrain, yaml_name, toy_corpus, exp, yaml_name[:-5])
+        assert same(generator, brain.modules.generator)
+        assert not any(p.requires_grad for p in brain.modules.generator.parameters())
+        assert not same(baseline, brain.modules.recognizer)  # started there, then trained
+
+
+def test_arms_start_from_the_baseline(toy_corpus, tmp_path):
+    exp = str(tmp_path / "exp")
+    train(RecognizerBrain, "baseline.yaml", toy_corpus, exp, "baseline")
+    baseline, _ = load_state(os.path.join(exp, "baseline"), "recognizer")
+    brain, _ = train(RecognizerBrain, "noise.yaml", toy_corpus, exp, "noise",
+                     "--number_of_epochs", "0")
+    assert same(baseline, brain.modules.recognizer)
