@@ -150,7 +150,7 @@ def test_gsc_from_placed_archives(tmp_path):
     for cmd in (["download", "--corpus", "gsc", "--archive_dir", str(arch)], ["manifests"]):
         r = prepare(*cmd, "--data_dir", str(d), "--config", str(cfg), "--nj", "2")
         assert r.returncode == 0, r.stdout + r.stderr
-    assert (arch / "musan.tar.gz.sha256").exists()
+    assert (d / "downloads/musan.tar.gz.sha256").exists() and not list(arch.glob("*.sha256"))
     noisy = sorted(p.name for p in (d / "noisy_test").iterdir())
     assert noisy == sorted(["musan_snr-10", "musan_snr0"] + [f"qut_snr{s:g}" for s in (-12.5, -10, 0, 10, 20, 30, 40)])
     assert sorted(p.relative_to(d / "noisy_test/qut_snr0").as_posix()

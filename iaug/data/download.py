@@ -3,7 +3,7 @@
 - A download goes to `<file>.part` and resumes from its size with a Range
   request; only a complete file gets the final name.
 - On first success the archive's size and sha256 are recorded in
-  `<file>.sha256` (JSON) and checked on every later use.
+  `<download_dir>/<file>.sha256` (JSON) and checked on every later use.
 - Archives fetched by hand are used from `archive_dir` as they are.
 - Offline, the short connect timeout makes it fail in seconds with one
   `DownloadError` line naming the URL and where to put the file by hand.
@@ -34,10 +34,11 @@ def sha256_of(path, block=1 << 22):
     return h.hexdigest()
 
 
-def verify(path):
-    """Record size+sha256 beside `path` the first time, compare afterwards."""
+def verify(path, record_dir):
+    """Record size+sha256 of `path` in `record_dir` the first time (a
+    hand-placed archive's folder may be read-only), compare afterwards."""
     path = Path(path)
-    sidecar = path.with_name(path.name + ".sha256")
+    sidecar = Path(record_dir) / (path.name + ".sha256")
     found = {"size": path.stat().st_size, "sha256": sha256_of(path)}
     if sidecar.exists():
         want = json.loads(sidecar.read_text())
@@ -76,14 +77,15 @@ def fetch(url, filename, download_dir, archive_dir=None, log=print):
         if d is not None and (Path(d) / filename).is_file():
             path = Path(d) / filename
             log(f"verifying {path}")
-            verify(path)
+            Path(download_dir).mkdir(parents=True, exist_ok=True)
+            verify(path, download_dir)
             return path
     dest = Path(download_dir) / filename
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(filename + ".part")
-    hint = (f"download {url} by other means and place it as {dest}"
+    hint = (f"fetch it by other means and place it at {dest}"
             f"{' or ' + str(Path(archive_dir) / filename) if archive_dir else ''}"
-            f" (or pass --archive_dir DIR holding {filename})")
+            f", or pass --archive_dir DIR with {filename} in DIR")
     log(f"downloading {url} -> {dest}")
     for attempt in range(RETRIES):
         before = part.stat().st_size if part.exists() else -1
@@ -102,7 +104,7 @@ def fetch(url, filename, download_dir, archive_dir=None, log=print):
     else:
         raise DownloadError(f"download of {url} is incomplete; rerun to resume, or {hint}")
     os.replace(part, dest)
-    verify(dest)
+    verify(dest, download_dir)
     return dest
 
 

@@ -92,17 +92,28 @@ def download_synth(data_dir, cfg, preset, nj):
     sizes = cfg["synth"][preset]
     seed = cfg["seed"]
     base = {"corpus": "synth", "seed": seed, **sizes}
-    step(data_dir, "synth_corpus", base, [data_dir / "speech_commands"], lambda: log(
-        f"synth corpus: {build_corpus(data_dir / 'speech_commands', sizes['speakers'], sizes['utterances'], seed, sizes['background_s'], nj, log)} clips"))
-    step(data_dir, "synth_noise", base, [data_dir / "synth_noise"], lambda: build_noise_sources(
-        data_dir / "synth_noise", sizes["noise_sources"], sizes["noise_source_s"],
-        sizes["test_noise_s"], seed, nj))
+
+    def corpus():
+        n = build_corpus(data_dir / "speech_commands", sizes["speakers"], sizes["utterances"],
+                         seed, sizes["background_s"], nj, log)
+        log(f"synth corpus: {n} clips")
+
+    def noise_sources():
+        build_noise_sources(data_dir / "synth_noise", sizes["noise_sources"],
+                            sizes["noise_source_s"], sizes["test_noise_s"], seed, nj)
+
+    def noise_clips():
+        cut_noise_clips(sorted((data_dir / "synth_noise" / "train").glob("*/*.wav")),
+                        data_dir / "noise", cfg["noise_dev_fraction"], seed, nj, log)
+
+    def noisy():
+        noisy_qut(data_dir, read_mono(data_dir / "synth_noise" / "test" / "home.wav")[0], cfg, nj)
+
+    step(data_dir, "synth_corpus", base, [data_dir / "speech_commands"], corpus)
+    step(data_dir, "synth_noise", base, [data_dir / "synth_noise"], noise_sources)
     step(data_dir, "noise_clips", {**base, "dev_fraction": cfg["noise_dev_fraction"]},
-         [data_dir / "noise"], lambda: cut_noise_clips(
-             sorted((data_dir / "synth_noise" / "train").glob("*/*.wav")), data_dir / "noise",
-             cfg["noise_dev_fraction"], seed, nj, log))
-    step(data_dir, "noisy_qut", {**base, "snrs": cfg["snrs"]}, [data_dir / "noisy_test"],
-         lambda: noisy_qut(data_dir, read_mono(data_dir / "synth_noise" / "test" / "home.wav")[0], cfg, nj))
+         [data_dir / "noise"], noise_clips)
+    step(data_dir, "noisy_qut", {**base, "snrs": cfg["snrs"]}, [data_dir / "noisy_test"], noisy)
 
 
 def find_one(root, filename):
@@ -131,6 +142,7 @@ def arrange_musan_release(src, data_dir):
 
 def download_gsc(data_dir, cfg, archive_dir, nj):
     archives = cfg["archives"]
+    seed = cfg["seed"]
     for key, a in archives.items():
         dest = data_dir / a["dest"]
 
@@ -141,17 +153,21 @@ def download_gsc(data_dir, cfg, archive_dir, nj):
             log(f"extracting {path.name}")
             dl.extract(path, dest)
         step(data_dir, f"extract_{key}", {"file": a["file"]}, [dest], get)
-    seed = cfg["seed"]
+
+    def musan_clips():
+        sources = [p for p in (data_dir / archives["musan"]["dest"]).rglob("*.wav") if "noise" in p.parts]
+        cut_noise_clips(sorted(sources), data_dir / "noise", cfg["noise_dev_fraction"], seed, nj, log)
+
+    def qut():
+        recording = find_one(data_dir / archives["qut_home"]["dest"], cfg["qut_recording"])
+        noisy_qut(data_dir, load_qut_home(recording), cfg, nj)
+
     step(data_dir, "musan_release", {"file": archives["gsc_musan"]["file"]}, [data_dir / "noisy_test"],
          lambda: arrange_musan_release(data_dir / archives["gsc_musan"]["dest"], data_dir))
     step(data_dir, "noise_clips", {"corpus": "gsc", "seed": seed, "dev_fraction": cfg["noise_dev_fraction"]},
-         [data_dir / "noise"], lambda: cut_noise_clips(
-             sorted(p for p in (data_dir / archives["musan"]["dest"]).rglob("*.wav") if "noise" in p.parts),
-             data_dir / "noise", cfg["noise_dev_fraction"], seed, nj, log))
+         [data_dir / "noise"], musan_clips)
     step(data_dir, "noisy_qut", {"corpus": "gsc", "seed": seed, "snrs": cfg["snrs"]},
-         [data_dir / "noisy_test"], lambda: noisy_qut(
-             data_dir, load_qut_home(find_one(data_dir / archives["qut_home"]["dest"], cfg["qut_recording"])),
-             cfg, nj))
+         [data_dir / "noisy_test"], qut)
 
 
 def markers(data_dir):
@@ -183,10 +199,11 @@ def main(argv=None):
             else:
                 download_gsc(data_dir, cfg, args.archive_dir, args.nj)
         else:
+            def manifests():
+                counts = build_manifests(data_dir, args.on_bad, args.nj, log)
+                log("manifest rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
             step(data_dir, "manifests", {"on_bad": args.on_bad, "inputs": markers(data_dir)},
-                 [data_dir / "manifests"], lambda: log(
-                     "manifest rows: " + ", ".join(f"{k} {v}" for k, v in
-                                                  build_manifests(data_dir, args.on_bad, args.nj, log).items())))
+                 [data_dir / "manifests"], manifests)
     except (dl.DownloadError, DataError) as e:
         print(f"ERROR: {e}", file=sys.stderr)
         return 1
