@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 import yaml
 
 from iaug.data import download as dl
@@ -130,7 +131,6 @@ def fake_archives(tmp_path):
         write_wav(musan / rel, 0.1 * rng.standard_normal(16000 * sec))
     _tar(arch / "musan.tar.gz", musan, "musan")
     qut = tmp_path / "HOME-LIVINGB-1.wav"
-    import soundfile as sf
     sf.write(str(qut), 0.1 * rng.standard_normal((48000 * 4, 2)), 48000)  # 48 kHz stereo like QUT
     with zipfile.ZipFile(arch / "qutnoisehome.zip", "w") as z:
         z.write(qut, "QUT-NOISE/HOME-LIVINGB-1.wav")
