@@ -76,4 +76,9 @@ class EpochCounterWithStopper(epoch_loop.EpochCounterWithStopper):
 
     @mark_as_loader
     def _recover(self, path, end_of_epoch=True, device=None):
+        with open(path, encoding="utf-8") as f:
+            state = f.read().strip()
+        if state.isdigit():  # a plain epoch counter's file (older checkpoints)
+            self.current = int(state) if end_of_epoch else int(state) - 1
+            return
         super()._recover(path, end_of_epoch, device)

@@ -95,3 +95,15 @@ def test_early_stopping_state_survives_a_resume(tmp_path):
     next(resumed)
     resumed.update_metric(0.8)  # epoch 5: three -> patience exhausted
     assert resumed.should_stop
+
+
+def test_counter_reads_plain_epoch_counter_files(tmp_path):
+    from iaug.checkpoints import EpochCounterWithStopper
+
+    path = tmp_path / "counter.ckpt"
+    path.write_text("4")  # written by speechbrain's EpochCounter
+    counter = EpochCounterWithStopper(limit=10, limit_to_stop=3, limit_warmup=0, direction="min")
+    counter._recover(str(path), end_of_epoch=True)
+    assert counter.current == 4
+    counter._recover(str(path), end_of_epoch=False)
+    assert counter.current == 3
