@@ -81,7 +81,18 @@ class MaskGenerator(nn.Module):
         keep = (lambda x: x * frame_mask[:, None, None, :]) \
             if self.mask_padding and frame_mask is not None else (lambda x: x)
         x = keep(spec_db.unsqueeze(1))
-        x = keep(torch.relu(self.conv1(x)))
-        x = keep(torch.relu(self.conv2(x)))
-        x = keep(torch.relu(self.conv3(x)))
-        return torch.sigmoid(self.conv4(x)).squeeze(1)
+        x = keep(torch.relu(self._conv(self.conv1, x)))
+        x = keep(torch.relu(self._conv(self.conv2, x)))
+        x = keep(torch.relu(self._conv(self.conv3, x)))
+        return torch.sigmoid(self._conv(self.conv4, x)).squeeze(1)
+
+    @staticmethod
+    def _conv(layer, x):
+        """``layer(x)``; on the CPU in channels-last layout, several times
+        faster for these few-channel convolutions (same result to ~1e-7)."""
+        if x.device.type != "cpu":
+            return layer(x)
+        fmt = torch.channels_last
+        return nn.functional.conv2d(x.contiguous(memory_format=fmt),
+                                    layer.weight.contiguous(memory_format=fmt), layer.bias,
+                                    layer.stride, layer.padding, layer.dilation, layer.groups)
