@@ -29,9 +29,8 @@ class _ImportanceBrain(sb.Brain):
 
     trainable = None  # name of the module in ``modules`` that is optimised
 
-    def features(self, batch):
+    def features(self, wavs, lens):
         """Complex spectrogram, its dB magnitude and the real-frame mask."""
-        wavs, lens = batch.sig
         spec = self.modules.stft(wavs)
         frame_mask = self.modules.stft.frame_mask(lens, spec.shape[-1])
         return spec, self.modules.stft.db(spec), frame_mask
@@ -104,20 +103,36 @@ class _ImportanceBrain(sb.Brain):
 
 
 class RecognizerBrain(_ImportanceBrain):
-    """Recognizer training; in the training stage only, ``hparams.noise_mixer``
-    (None for the baseline) adds noise shaped by its mask policy, with the
-    generator frozen. Dev and test are scored on the input as given."""
+    """Recognizer training. In the training stage only, three optional hparams
+    augment the input, in this order: ``wav_augment`` (a waveform augmenter
+    such as ``speechbrain.augment.Augmenter``, keeping the batch size),
+    ``noise_mixer`` (noise shaped by its mask policy, the generator frozen) and
+    ``spec_augment`` (an ``Augmenter`` on the [B, T, F] dB spectrogram, e.g.
+    of SpeechBrain's ``SpectrogramDrop``). None of them: the baseline. Dev and test are scored on
+    the input as given."""
 
     trainable = "recognizer"
 
     def compute_forward(self, batch, stage):
         batch = batch.to(self.device)
-        spec, spec_db, frame_mask = self.features(batch)
+        wavs, lens = batch.sig
+        train = stage == sb.Stage.TRAIN
+        wav_augment = getattr(self.hparams, "wav_augment", None)
+        if train and wav_augment is not None:
+            batch_size = wavs.shape[0]
+            wavs, lens = wav_augment(wavs, lens)
+            if wavs.shape[0] != batch_size:
+                raise ValueError("wav_augment must keep the batch size "
+                                 "(Augmenter: parallel_augment/concat_original False)")
+        spec, spec_db, frame_mask = self.features(wavs, lens)
         mixer = getattr(self.hparams, "noise_mixer", None)
-        if stage == sb.Stage.TRAIN and mixer is not None:
+        if train and mixer is not None:
             with torch.no_grad():
                 spec, _ = mixer(self.modules.stft, spec, spec_db, frame_mask)
                 spec_db = self.modules.stft.db(spec)
+        spec_augment = getattr(self.hparams, "spec_augment", None)
+        if train and spec_augment is not None:
+            spec_db = spec_augment(spec_db.transpose(1, 2), lens)[0].transpose(1, 2)
         return self.hparams.task.forward(self.modules, spec_db, frame_mask)
 
     def compute_objectives(self, predictions, batch, stage):
@@ -139,7 +154,7 @@ class GeneratorBrain(_ImportanceBrain):
 
     def compute_forward(self, batch, stage):
         batch = batch.to(self.device)
-        spec, spec_db, frame_mask = self.features(batch)
+        spec, spec_db, frame_mask = self.features(*batch.sig)
         # Dev and test draw the same noise every epoch, so their losses compare.
         rng = None if stage == sb.Stage.TRAIN else self.eval_rng
         noisy, mask = self.hparams.noise_mixer(self.modules.stft, spec, spec_db, frame_mask, rng)

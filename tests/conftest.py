@@ -43,10 +43,10 @@ def make_toy_corpus(root, labels=GSC_LABELS[:4], per_label=6, seed=0):
     for i in range(4):
         path = os.path.join(root, "noise", f"n{i}.wav")
         sf.write(path, (0.1 * rng.standard_normal(16000)).astype("float32"), 16000)
-        noise_rows.append({"ID": f"n{i}", "duration": 1.0, "wav": path})
+        noise_rows.append({"ID": f"n{i}", "duration": 1.0, "wav": path, "wav_format": "wav", "wav_opts": ""})
     for split in ("train", "dev"):
         write_manifest(os.path.join(root, "manifests", f"noise_{split}.csv"), noise_rows,
-                       ["ID", "duration", "wav"])
+                       ["ID", "duration", "wav", "wav_format", "wav_opts"])
     return root
 
 

@@ -1,7 +1,8 @@
 """SpeechBrain CSV manifests, with every audio file checked once on the way.
 
 Speech manifests: `ID,duration,wav,label,speaker`; noise manifests:
-`ID,duration,wav`. A file that is unreadable, empty, not 16 kHz, not mono,
+`ID,duration,wav,wav_format,wav_opts` (the two last columns let SpeechBrain's
+own `AddNoise`, which reads legacy CSVs, use the same noise bank). A file that is unreadable, empty, not 16 kHz, not mono,
 missing, or in a folder that is not one of the 35 words is *bad*: listed by
 path in `manifests/bad_files.txt`, then either fatal (`on_bad="fail"`) or
 left out with a count (`on_bad="skip"`).
@@ -102,13 +103,14 @@ def build_manifests(data_dir, on_bad="fail", nj=1, log=print):
         speech = not name.startswith("noise_")
         with open(path.with_suffix(".tmp"), "w", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["ID", "duration", "wav", "label", "speaker"] if speech else ["ID", "duration", "wav"])
+            w.writerow(["ID", "duration", "wav", "label", "speaker"] if speech
+                       else ["ID", "duration", "wav", "wav_format", "wav_opts"])
             n = 0
             for wav, uid, label, spk in rows:
                 if wav in bad:
                     continue
                 dur = f"{checked[wav][1]:.4f}"
-                w.writerow([uid, dur, wav, label, spk] if speech else [uid, dur, wav])
+                w.writerow([uid, dur, wav, label, spk] if speech else [uid, dur, wav, "wav", ""])
                 n += 1
         path.with_suffix(".tmp").replace(path)
         counts[name] = n

@@ -15,12 +15,14 @@
 #   6 null           Null ImportantAug (all-ones mask)
 #   7 binarized      Binarized ImportantAug, one system per q, best q on dev
 #   8 evaluation     every system on clean + noisy test sets -> results.csv/md, plots
+#   9 peers          benchmark rows (run before stage 8): SpeechBrain-style
+#                    augmentation, SpecAugment-style masking, ImportantAug + masking
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../../.. && pwd)
 
 stage=0
-stop_stage=8
+stop_stage=8            # stage 9 (benchmark peers) runs only when asked
 corpus=synth            # synth | gsc
 preset=demo             # tiny | demo | paper
 data_dir=data/$corpus
@@ -33,6 +35,7 @@ on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 authors_ckpt=$root/../shared/reference/importantaug_clf_frozen.pt
 authors_generator=false # true: stage 5 also trains from the authors' generator
 eval_authors=false      # true: stage 8 also scores the authors' recognizer
+seed=""                 # training seed of every system (default: the hparams')
 
 . "$root/tools/parse_options.sh"
 [ -n "$exp_dir" ] || exp_dir=exp/${corpus}_${preset}
@@ -53,6 +56,7 @@ train() {  # train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system
     set -- "$@" --distributed_backend "$backend"
   fi
   [ "$device" = cuda ] && [ "$ngpu" -le 1 ] && set -- "$@" --device cuda:0
+  [ -n "$seed" ] && set -- "$@" --seed "$seed"
   log "$stage_now" "training $system ($hparams, preset $preset)"
   "${launcher[@]}" "$root/recipes/$script" "$hparams" --preset "$preset_file" \
     --data_dir "$data_dir" --exp_dir "$exp_dir" --output_folder "$exp_dir/$system" "$@"
@@ -115,7 +119,8 @@ fi
 if run_stage 8; then
   log 8 "evaluation -> $exp_dir/results.csv"
   systems=()
-  for s in baseline noise importantaug importantaug_authorsgen null_importantaug binarized; do
+  for s in baseline noise importantaug importantaug_authorsgen null_importantaug binarized \
+           sb_augment specaugment importantaug_specaugment; do
     [ -e "$exp_dir/$s" ] && systems+=("$s")
   done
   [ "$eval_authors" = true ] && systems+=("authors=$authors_ckpt")
@@ -125,4 +130,10 @@ if run_stage 8; then
     --results_csv "$exp_dir/results.csv" --device "${device/cuda/cuda:0}"
   python3 -m iaug.cli.report --exp_dir "$exp_dir" --data_dir "$data_dir"
   cat "$exp_dir/results.md"
+fi
+
+if run_stage 9; then
+  train train_recognizer.py $hp/sb_augment.yaml sb_augment
+  train train_recognizer.py $hp/specaugment.yaml specaugment
+  train train_recognizer.py $hp/importantaug_specaugment.yaml importantaug_specaugment
 fi

@@ -39,6 +39,7 @@ from iaug.data.musan import cut_noise_clips, load_qut_home
 from iaug.data.noisy_sets import make_noisy_sets
 from iaug.data.synth import build_corpus, build_noise_sources
 
+MANIFEST_FORMAT = 2  # 2: noise manifests carry wav_format/wav_opts
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "hparams" / "data.yaml"
 
 
@@ -202,7 +203,9 @@ def main(argv=None):
             def manifests():
                 counts = build_manifests(data_dir, args.on_bad, args.nj, log)
                 log("manifest rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-            step(data_dir, "manifests", {"on_bad": args.on_bad, "inputs": markers(data_dir)},
+            # "format" changes with the manifests' columns, so older ones are rebuilt
+            step(data_dir, "manifests", {"on_bad": args.on_bad, "inputs": markers(data_dir),
+                                         "format": MANIFEST_FORMAT},
                  [data_dir / "manifests"], manifests)
     except (dl.DownloadError, DataError) as e:
         print(f"ERROR: {e}", file=sys.stderr)

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Aggregate a multi-seed benchmark (benchmark.sh) into one markdown report.
+
+    python local/benchmark.py --bench_dir exp/bench_synth_demo --data_dir data/synth
+
+Reads ``<bench_dir>/seed*/results.csv`` and the per-utterance decisions in
+``seed*/<system>/eval/*.csv``; writes ``<bench_dir>/benchmark.md`` (mean and
+95 % CI over seeds on every test set, relative error reductions, exact McNemar
+tests of ImportantAug against every other row, pooled over seeds, and what
+each seed's generator learned) and ``<bench_dir>/benchmark_snr.png``.
+"""
+
+import argparse
+import csv
+import glob
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from iaug.analysis import generator_report  # noqa: E402
+from iaug.cli.evaluate import load_recognizer  # noqa: E402
+from iaug.checkpoints import load_weights  # noqa: E402
+from iaug.dataio import audio_dataset  # noqa: E402
+from iaug.mixing import NoiseBank  # noqa: E402
+from iaug.models import MaskGenerator  # noqa: E402
+from iaug.scoring import read_rows, relative_reduction  # noqa: E402
+from iaug.stats import mcnemar, mean_ci  # noqa: E402
+from iaug.tasks import KeywordSpotting  # noqa: E402
+
+ROWS = ["baseline", "noise", "sb_augment", "specaugment", "null_importantaug", "importantaug",
+        "binarized", "importantaug_authorsgen", "importantaug_specaugment"]
+FOCUS = "importantaug"
+
+
+def set_key(row):
+    return row["test_set"] if row["snr_db"] == "" else f"{row['test_set']}_snr{row['snr_db']}"
+
+
+def decisions(seed_dir, system, key):
+    path = os.path.join(seed_dir, system, "eval", f"{key}.csv")
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["ID"]: r["correct"] == "1" for r in csv.DictReader(f)}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench_dir", required=True)
+    ap.add_argument("--data_dir", required=True)
+    ap.add_argument("--snr_db", type=float, default=-12.5, help="for the generator analysis")
+    args = ap.parse_args(argv)
+    seeds = sorted(d for d in glob.glob(os.path.join(args.bench_dir, "seed*"))
+                   if os.path.isfile(os.path.join(d, "results.csv")))
+    if not seeds:
+        sys.exit(f"no {args.bench_dir}/seed*/results.csv: run benchmark.sh first")
+    results = {d: read_rows(os.path.join(d, "results.csv")) for d in seeds}
+    keys = []
+    for rows in results.values():
+        keys += [set_key(r) for r in rows if set_key(r) not in keys]
+    keys.sort(key=lambda k: (k != "test", float(k.rsplit("snr", 1)[1]) if "snr" in k else 0.0))
+    systems = [s for s in ROWS if any(r["system"] == s for rows in results.values() for r in rows)]
+    value = {(d, r["system"], set_key(r)): float(r["error_rate"]) for d, rows in results.items() for r in rows}
+    stats = {}
+    for s in systems:
+        for k in keys:
+            vals = [value[(d, s, k)] for d in seeds if (d, s, k) in value]
+            if vals:
+                stats[(s, k)] = (*mean_ci(vals), len(vals))
+
+    md = [f"# Benchmark: {args.bench_dir}", "",
+          f"Seeds: {', '.join(os.path.basename(d) for d in seeds)}. Error rate (%), mean ± 95 % CI "
+          "half-width over seeds (t distribution); `n` = seeds. Test sets: clean `test` and the "
+          "noisy sets at each SNR (dB).", "",
+          "| system | " + " | ".join(keys) + " | noisy mean |", "|---" * (len(keys) + 2) + "|"]
+    noisy = [k for k in keys if k != "test"]
+    for s in systems:
+        cells = []
+        for k in keys:
+            m, h, n = stats.get((s, k), (float("nan"),) * 3)
+            cells.append(f"{m:.2f} ± {h:.2f}" if n == n and n > 1 else f"{m:.2f} (n={n})")
+        noisy_mean = sum(stats[(s, k)][0] for k in noisy if (s, k) in stats) / max(1, len(noisy))
+        md.append(f"| {s} | " + " | ".join(cells) + f" | {noisy_mean:.2f} |")
+    for ref in ("baseline", "noise"):
+        if ref not in systems:
+            continue
+        md += ["", f"Relative error reduction of the mean against `{ref}` (%, higher is better)", "",
+               "| system | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+        for s in systems:
+            if s != ref:
+                md.append(f"| {s} | " + " | ".join(
+                    f"{relative_reduction(stats[(s, k)][0], stats[(ref, k)][0]):+.1f}"
+                    if (s, k) in stats and (ref, k) in stats else "-" for k in keys) + " |")
+    if FOCUS in systems:
+        md += ["", f"Exact McNemar tests, `{FOCUS}` against each row, per utterance, pooled over "
+               "seeds: utterances only `importantaug` got right / only the other row got right, "
+               "two-sided p.", "", "| other row | clean test | all noisy sets |", "|---|---|---|"]
+        for s in systems:
+            if s == FOCUS:
+                continue
+            cells = []
+            for group in (["test"], noisy):
+                a, b = [], []
+                for d in seeds:
+                    for k in group:
+                        try:
+                            da, db = decisions(d, FOCUS, k), decisions(d, s, k)
+                        except FileNotFoundError:
+                            continue
+                        ids = sorted(da)
+                        a += [da[i] for i in ids]
+                        b += [db[i] for i in ids]
+                a_only, b_only, p = mcnemar(a, b) if a else (0, 0, float("nan"))
+                cells.append(f"{a_only} / {b_only}, p = {p:.3g}")
+            md.append(f"| {s} | " + " | ".join(cells) + " |")
+
+    task = KeywordSpotting()
+    dev = audio_dataset(os.path.join(args.data_dir, "manifests", "dev.csv"), task)
+    bank = NoiseBank.from_csv(os.path.join(args.data_dir, "manifests", "noise_dev.csv"))
+    reports = []
+    for d in seeds:
+        if os.path.isdir(os.path.join(d, "generator")):
+            gen = MaskGenerator()
+            load_weights(gen, os.path.join(d, "generator"), "generator")
+            rep = generator_report(load_recognizer(os.path.join(d, "baseline")), gen, dev, bank, args.snr_db)
+            reports.append(rep)
+            with open(os.path.join(d, "generator_report.json"), "w", encoding="utf-8") as f:
+                json.dump(rep, f, indent=2)
+    if reports:
+        md += ["", f"What the generator learned (dev set, dev noise at {args.snr_db:g} dB, frozen "
+               "baseline of the same seed; mean ± 95 % CI over seeds)", "",
+               "| measure | value |", "|---|---|"]
+        for key in ("mean_mask", "noise_energy_share", "acc_clean", "acc_unmasked_noise", "acc_masked_noise"):
+            m, h = mean_ci([r[key] for r in reports])
+            md.append(f"| {key} | {m:.3f} ± {h:.3f} |")
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    snrs = [float(k.rsplit("snr", 1)[1]) for k in noisy]
+    for s in systems:
+        pts = [(x, *stats[(s, k)][:2]) for x, k in zip(snrs, noisy) if (s, k) in stats]
+        if pts:
+            pts.sort()
+            ax.errorbar([p[0] for p in pts], [p[1] for p in pts],
+                        yerr=[0 if p[2] != p[2] else p[2] for p in pts], label=s, capsize=2, marker="o", ms=3)
+    ax.set_xlabel("SNR (dB)")
+    ax.set_ylabel("error rate (%)")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.bench_dir, "benchmark_snr.png"), dpi=120)
+    md += ["", "![error against SNR, mean ± 95 % CI](benchmark_snr.png)", ""]
+    out = os.path.join(args.bench_dir, "benchmark.md")
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("\n".join(md))
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
