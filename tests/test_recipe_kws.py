@@ -81,3 +81,22 @@ def test_unknown_option_and_preset_fail_clearly(tmp_path):
                               capture_output=True, text=True)
         assert proc.returncode != 0 and message in proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_benchmark_tiny_one_seed(tmp_path):
+    bench = str(tmp_path / "bench")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.run(["bash", os.path.join(os.path.dirname(RUN), "benchmark.sh"),
+                           "--preset", "tiny", "--seeds", "1", "--data_dir", str(tmp_path / "data"),
+                           "--bench_dir", bench], capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    md = open(os.path.join(bench, "benchmark.md")).read()
+    rows = ["baseline", "noise", "sb_augment", "specaugment", "null_importantaug", "importantaug",
+            "binarized", "importantaug_authorsgen", "importantaug_specaugment"]
+    table = md.split("\n\n")[2]  # the first table: one line per row
+    assert [line.split(" | ")[0][2:] for line in table.splitlines()[2:]] == rows
+    assert "Exact McNemar" in md and "| noise | " in md.split("Exact McNemar")[1]
+    assert "noise_energy_share" in md
+    with open(os.path.join(bench, "benchmark_snr.png"), "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -58,9 +58,7 @@ def main(argv=None):
     if not seeds:
         sys.exit(f"no {args.bench_dir}/seed*/results.csv: run benchmark.sh first")
     results = {d: read_rows(os.path.join(d, "results.csv")) for d in seeds}
-    keys = []
-    for rows in results.values():
-        keys += [set_key(r) for r in rows if set_key(r) not in keys]
+    keys = list(dict.fromkeys(set_key(r) for rows in results.values() for r in rows))
     keys.sort(key=lambda k: (k != "test", float(k.rsplit("snr", 1)[1]) if "snr" in k else 0.0))
     systems = [s for s in ROWS if any(r["system"] == s for rows in results.values() for r in rows)]
     value = {(d, r["system"], set_key(r)): float(r["error_rate"]) for d, rows in results.items() for r in rows}
