@@ -1,17 +1,22 @@
 """Load a module's weights from any place iaug writes or reads them."""
 
+import logging
 import os
+import pickle
 
+import speechbrain as sb
 import torch
+from speechbrain.utils import checkpoints as sb_checkpoints
 from speechbrain.utils import epoch_loop
 from speechbrain.utils.checkpoints import (
-    Checkpointer,
     mark_as_loader,
     mark_as_saver,
     register_checkpoint_hooks,
 )
 
 from iaug.pretrained import split_reference_state
+
+logger = logging.getLogger(__name__)
 
 
 def best_checkpoint_dir(source, min_key="loss"):
@@ -82,3 +87,39 @@ class EpochCounterWithStopper(epoch_loop.EpochCounterWithStopper):
             self.current = int(state) if end_of_epoch else int(state) - 1
             return
         super()._recover(path, end_of_epoch, device)
+
+
+class Checkpointer(sb_checkpoints.Checkpointer):
+    """SpeechBrain's Checkpointer that survives a checkpoint cut short.
+
+    SpeechBrain writes a checkpoint's meta file before its parameter files, so
+    a run killed while saving leaves a checkpoint that looks complete but
+    fails to load. Recovery here skips such a checkpoint (renamed ``BROKEN+...``
+    with a warning, on the main process) and loads the next one instead: the
+    run resumes from its last good state instead of crashing.
+    """
+
+    def recover_if_possible(self, importance_key=None, max_key=None, min_key=None,
+                            ckpt_predicate=None):
+        broken = set()
+
+        def usable(ckpt):
+            return ckpt.path not in broken and (ckpt_predicate is None or ckpt_predicate(ckpt))
+
+        while True:
+            chosen = self.find_checkpoint(importance_key, max_key, min_key, usable)
+            if chosen is None:
+                logger.info("no usable checkpoint under %s yet", self.checkpoints_dir)
+                return None
+            try:
+                self.load_checkpoint(chosen)
+                return chosen
+            except (EOFError, RuntimeError, pickle.UnpicklingError, OSError, ValueError) as err:
+                broken.add(chosen.path)
+                logger.warning("checkpoint %s is unreadable (%s: %s), probably cut short; "
+                               "using the previous one", chosen.path, type(err).__name__, err)
+                if sb.utils.distributed.if_main_process():
+                    try:
+                        chosen.path.rename(chosen.path.with_name("BROKEN+" + chosen.path.name))
+                    except OSError:
+                        pass

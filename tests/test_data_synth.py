@@ -125,7 +125,8 @@ def test_manifests(tiny):
     rows = {n: list(csv.DictReader(open(m / n))) for n in names}
     assert [len(rows[n]) for n in ("train.csv", "dev.csv", "test.csv")] == [6 * 35, 35, 35]
     for n, rs in rows.items():
-        cols = ["ID", "duration", "wav"] + ([] if n.startswith("noise_") else ["label", "speaker"])
+        cols = ["ID", "duration", "wav"] + (["wav_format", "wav_opts"] if n.startswith("noise_")
+                                            else ["label", "speaker"])
         assert list(rs[0]) == cols
         assert len({r["ID"] for r in rs}) == len(rs)
         for r in rs:

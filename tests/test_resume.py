@@ -107,3 +107,26 @@ def test_counter_reads_plain_epoch_counter_files(tmp_path):
     assert counter.current == 4
     counter._recover(str(path), end_of_epoch=False)
     assert counter.current == 3
+
+
+def test_checkpoint_cut_short_is_skipped(tmp_path):
+    import torch
+
+    from iaug.checkpoints import Checkpointer
+
+    model = torch.nn.Linear(3, 2)
+    ckpter = Checkpointer(str(tmp_path), {"model": model})
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    good = ckpter.save_checkpoint()
+    with torch.no_grad():
+        model.weight.fill_(2.0)
+    cut = ckpter.save_checkpoint()
+    data = (cut.path / "model.ckpt").read_bytes()
+    (cut.path / "model.ckpt").write_bytes(data[: len(data) // 3])  # killed while writing
+
+    fresh = torch.nn.Linear(3, 2)
+    chosen = Checkpointer(str(tmp_path), {"model": fresh}).recover_if_possible()
+    assert chosen.path == good.path
+    assert torch.all(fresh.weight == 1.0)
+    assert not cut.path.exists() and (tmp_path / ("BROKEN+" + cut.path.name)).exists()
