@@ -132,7 +132,8 @@ def plot_error_vs_snr(results_csv, out_png, metric="error_rate"):
                 color=colors[system], label=f"{system} (clean)")
     if clean and snrs:
         ax.set_xticks(snrs + [clean_x])
-        ax.set_xticklabels([f"{s:g}" for s in snrs] + ["clean"])
+        # rotated: close SNRs (-12.5, -10) would overlap
+        ax.set_xticklabels([f"{s:g}" for s in snrs] + ["clean"], rotation=45)
     ax.set_xlabel("test SNR (dB)")
     ax.set_ylabel(metric.replace("_", " ") + (" (%)" if metric in ("error_rate", "wer") else ""))
     ax.grid(alpha=0.3)

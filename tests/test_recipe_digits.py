@@ -32,6 +32,8 @@ def test_tiny_preset(tmp_path):
          "--exp_dir", exp, "--generator", os.path.abspath(CKPT)],
         capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # the paper's protocol (default): ImportantAug starts from the trained baseline
+    assert "initialised recognizer from " + os.path.join(exp, "baseline") in proc.stdout + proc.stderr
 
     # data: digits only
     with open(os.path.join(exp, "manifests", "train.csv"), encoding="utf-8") as f:

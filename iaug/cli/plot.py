@@ -26,7 +26,9 @@ def importance(args):
     wavs = [read_wav(path) for path in args.wavs]
     with torch.no_grad():  # one file at a time: the files may differ in length
         masks = [generator(stft.db(stft(wav[None])))[0] for wav in wavs]
-    titles = [os.path.splitext(os.path.basename(p))[0] for p in args.wavs]
+    # "<word>/<file>": GSC-layout file names repeat across word folders
+    titles = [os.path.splitext(os.path.join(os.path.basename(os.path.dirname(os.path.abspath(p))),
+                                            os.path.basename(p)))[0] for p in args.wavs]
     return plot_importance_maps(wavs, masks, args.out, titles=titles, stft=stft)
 
 

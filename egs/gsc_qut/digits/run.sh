@@ -22,8 +22,8 @@ preset=demo                   # tiny | demo
 data_dir=../kws/data/synth    # the KWS recipe's data folder (manifests/ inside)
 exp_dir=""
 generator=""                  # KWS generator: experiment folder, .ckpt or authors' .pt
-init_from_baseline=false      # true: ImportantAug starts from the trained baseline (the
-                              # paper); false: from scratch, same epochs (equal compute)
+init_from_baseline=true       # true: ImportantAug starts from the trained baseline (the
+                              # paper); false: from scratch, same epochs (see RESULTS.md)
 device=cpu
 
 . "$root/tools/parse_options.sh"
