@@ -176,8 +176,12 @@ def train_tokenizer(data_dir, vocab_size, token_type):
     out = data_dir / "tokenizer"
     for old in out.glob(f"{vocab_size}_{token_type}.*"):
         old.unlink()  # stale model of an earlier corpus
-    sp = SentencePiece(str(out), vocab_size, annotation_train=str(data_dir / "manifests" / "train.csv"),
-                       annotation_read="wrd", model_type=token_type, character_coverage=1.0)
+    try:
+        sp = SentencePiece(str(out), vocab_size, annotation_train=str(data_dir / "manifests" / "train.csv"),
+                           annotation_read="wrd", model_type=token_type, character_coverage=1.0)
+    except RuntimeError as e:  # e.g. a vocabulary too large for the training text
+        raise DataError(f"sentencepiece ({token_type}, {vocab_size} pieces) on manifests/train.csv: "
+                        f"{str(e).splitlines()[0]}; change tokenizer in hparams/data.yaml") from None
     log(f"tokenizer: {sp.sp.vocab_size()} {token_type} pieces -> {sp.prefix_model_file}.model")
 
 
