@@ -64,7 +64,7 @@ def results_markdown(rows, metric="error_rate", baseline="baseline", conventiona
                 continue
             cells = []
             for s in sets:
-                if (system, *s) in value and (ref, *s) in value:
+                if (system, *s) in value and value.get((ref, *s), 0) > 0:
                     cells.append(f"{relative_reduction(value[(system, *s)], value[(ref, *s)]):+.1f}")
                 else:
                     cells.append("-")
