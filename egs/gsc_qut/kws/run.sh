@@ -63,6 +63,17 @@ train() {  # train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system
   touch "$exp_dir/$system/.done"
 }
 
+sweep() {  # sweep NAME KEY CANDIDATES TAG: one system per candidate value of
+  # KEY (listed in hparams/NAME.yaml's CANDIDATES), then NAME -> best on dev
+  local name=$1 key=$2 candidates=$3 tag=$4 value systems=()
+  for value in $(python3 -m iaug.recipe "$hp/$name.yaml" "$candidates" "$preset_file"); do
+    train train_recognizer.py "$hp/$name.yaml" "${name}_$tag$value" --"$key" "$value"
+    systems+=("$exp_dir/${name}_$tag$value")
+  done
+  python3 -c 'import sys; from iaug.scoring import select_on_dev; print("chosen on dev:", select_on_dev(sys.argv[2:], sys.argv[1])[0])' \
+    "$exp_dir/$name" "${systems[@]}"
+}
+
 run_stage() { stage_now=$1; [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 
 if run_stage 0; then
@@ -81,13 +92,7 @@ if run_stage 2; then
 fi
 
 if run_stage 3; then
-  systems=()
-  for snr in $(python3 -m iaug.recipe $hp/noise.yaml snr_candidates "$preset_file"); do
-    train train_recognizer.py $hp/noise.yaml "noise_snr$snr" --snr_db "$snr"
-    systems+=("$exp_dir/noise_snr$snr")
-  done
-  python3 -c 'import sys; from iaug.scoring import select_on_dev; print("chosen on dev:", select_on_dev(sys.argv[2:], sys.argv[1])[0])' \
-    "$exp_dir/noise" "${systems[@]}"
+  sweep noise snr_db snr_candidates snr
 fi
 
 if run_stage 4; then
@@ -107,13 +112,7 @@ if run_stage 6; then
 fi
 
 if run_stage 7; then
-  systems=()
-  for q in $(python3 -m iaug.recipe $hp/binarized.yaml q_candidates "$preset_file"); do
-    train train_recognizer.py $hp/binarized.yaml "binarized_q$q" --q "$q"
-    systems+=("$exp_dir/binarized_q$q")
-  done
-  python3 -c 'import sys; from iaug.scoring import select_on_dev; print("chosen on dev:", select_on_dev(sys.argv[2:], sys.argv[1])[0])' \
-    "$exp_dir/binarized" "${systems[@]}"
+  sweep binarized q q_candidates q
 fi
 
 if run_stage 8; then
