@@ -200,7 +200,7 @@ def build_manifests(data_dir, roles, noisy_sets, on_bad="fail", nj=1, log=print)
     """Manifests of the corpus under ``data_dir/LibriSpeech``.
 
     ``roles``: {manifest name: [subset names]} (e.g. train, dev, test-clean);
-    ``noisy_sets``: {manifest name: (folder of a noisy copy, clean subset)}.
+    ``noisy_sets``: {manifest name: (folder of a noisy copy, its clean subset)}.
     Noise manifests ``noise_{train,dev}`` list ``data_dir/noise/{train,dev}``.
     Every audio file is read once; bad ones fail the step (or are skipped).
     """
@@ -216,9 +216,10 @@ def build_manifests(data_dir, roles, noisy_sets, on_bad="fail", nj=1, log=print)
         if not items:
             raise DataError(f"no transcribed utterances in {', '.join(subsets)}")
         sets[name] = [(uid, wav, spk, wrd) for uid, (wav, spk, wrd) in sorted(items.items())]
-    for name, (folder, clean) in noisy_sets.items():
-        sets[name] = [(uid, str(Path(folder, rel_wav(wav, data_dir / "LibriSpeech" / clean)).resolve()),
-                       spk, wrd) for uid, wav, spk, wrd in sets[clean]]
+    for name, (folder, subset) in noisy_sets.items():
+        clean = data_dir / "LibriSpeech" / subset
+        sets[name] = [(uid, str(Path(folder, rel_wav(wav, clean)).resolve()), spk, wrd)
+                      for uid, (wav, spk, wrd) in sorted(read_transcripts(clean).items())]
     for split in ("train", "dev"):
         sets[f"noise_{split}"] = [(p.stem, str(p.resolve()), None, None)
                                   for p in sorted((data_dir / "noise" / split).glob("*.wav"))]
