@@ -148,6 +148,13 @@ class GeneratorBrain(_ImportanceBrain):
 
     trainable = "generator"
 
+    def on_fit_start(self):
+        super().on_fit_start()
+        # Under DDP ``modules.generator`` is now the wrapped module: the policy
+        # must call it (not the bare module it was built with) for the ranks'
+        # gradients to be averaged.
+        self.hparams.noise_mixer.policy.generator = self.modules.generator
+
     def on_stage_start(self, stage, epoch=None):
         super().on_stage_start(stage, epoch)
         self.eval_rng = torch.Generator(self.device).manual_seed(self.hparams.seed)
