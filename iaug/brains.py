@@ -13,7 +13,6 @@ pass and objective (:mod:`iaug.tasks`).
 import json
 import logging
 import math
-import os
 
 import torch
 import speechbrain as sb

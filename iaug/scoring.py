@@ -1,6 +1,7 @@
 """Results tables: rows of ``results.csv``, the markdown report, dev selection."""
 
 import csv
+import glob
 import json
 import logging
 import os
@@ -96,3 +97,16 @@ def select_on_dev(candidates, link):
         json.dump({"chosen": best, "dev_scores": scores}, f, indent=2)
     logger.info("selected %s on dev (error, loss) = %s", best, scores[best])
     return best, scores
+
+
+def dev_choices(exp_dir, metric="error"):
+    """Markdown lines: each dev selection made in ``exp_dir`` and its scores."""
+    lines = []
+    for path in sorted(glob.glob(os.path.join(exp_dir, "*.selection.json"))):
+        with open(path, encoding="utf-8") as f:
+            sel = json.load(f)
+        scores = ", ".join(f"{os.path.basename(k)}: {v[0]:.2f} % / {v[1]:.3f}"
+                           for k, v in sel["dev_scores"].items())
+        lines.append(f"- `{os.path.basename(path)[:-len('.selection.json')]}` = "
+                     f"`{os.path.basename(sel['chosen'])}` (dev {metric} / loss: {scores})")
+    return lines

@@ -4,32 +4,17 @@
 """
 
 import argparse
-import glob
-import json
 import os
 
 import torch
 
 from iaug.checkpoints import load_weights
-from iaug.data.gsc import GSC_LABELS
 from iaug.dataio import read_wav
 from iaug.features import STFT
 from iaug.models import MaskGenerator
 from iaug.plotting import plot_error_vs_snr, plot_importance_maps
-from iaug.scoring import read_rows, results_markdown
+from iaug.scoring import dev_choices, read_rows, results_markdown
 from speechbrain.dataio.dataio import load_data_csv
-
-
-def dev_choices(exp_dir):
-    lines = []
-    for path in sorted(glob.glob(os.path.join(exp_dir, "*.selection.json"))):
-        with open(path, encoding="utf-8") as f:
-            sel = json.load(f)
-        scores = ", ".join(f"{os.path.basename(k)}: {v[0]:.2f} % / {v[1]:.3f}"
-                           for k, v in sel["dev_scores"].items())
-        lines.append(f"- `{os.path.basename(path)[:-15]}` = `{os.path.basename(sel['chosen'])}` "
-                     f"(dev error / loss: {scores})")
-    return lines
 
 
 def importance_figure(generator_source, test_csv, out_png, num=4):

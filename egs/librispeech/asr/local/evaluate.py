@@ -37,7 +37,7 @@ from iaug.checkpoints import load_weights
 from iaug.dataio import audio_dataset, read_wav
 from iaug.models import MaskGenerator
 from iaug.recipe import preset_overrides
-from iaug.scoring import append_rows, read_rows, results_markdown, test_set_name
+from iaug.scoring import append_rows, dev_choices, read_rows, results_markdown, test_set_name
 
 logger = logging.getLogger("evaluate")
 FIELDS = ["system", "test_set", "snr_db", "wer", "num_utts"]
@@ -72,18 +72,6 @@ def importance_figure(stft, generator_source, test_csv, out_png, num=3):
         masks = [generator.eval()(stft.db(stft(w[None])))[0] for w in wavs]
     from iaug.plotting import plot_importance_maps
     return plot_importance_maps(wavs, masks, out_png, titles=[r["wrd"].lower() for r in rows], stft=stft)
-
-
-def dev_choices(exp_dir):
-    lines = []
-    for path in sorted(glob.glob(os.path.join(exp_dir, "*.selection.json"))):
-        with open(path, encoding="utf-8") as f:
-            sel = json.load(f)
-        scores = ", ".join(f"{os.path.basename(k)}: {v[0]:.2f} % / {v[1]:.3f}"
-                           for k, v in sel["dev_scores"].items())
-        lines.append(f"- `{os.path.basename(path)[:-len('.selection.json')]}` = "
-                     f"`{os.path.basename(sel['chosen'])}` (dev WER / loss: {scores})")
-    return lines
 
 
 def main(argv=None):
@@ -134,7 +122,7 @@ def main(argv=None):
     append_rows(results_csv, rows, fields=FIELDS)
 
     md = [f"# Results: {args.exp_dir}", "", results_markdown(read_rows(results_csv), metric="wer")]
-    choices = dev_choices(args.exp_dir)
+    choices = dev_choices(args.exp_dir, metric="WER")
     if choices:
         md += ["Chosen on dev:", "", *choices, ""]
     try:
