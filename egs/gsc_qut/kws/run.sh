@@ -44,24 +44,8 @@ preset_file=$hp/presets/$preset.yaml
 [ -f "$preset_file" ] || { echo "run.sh: unknown preset '$preset' (no $preset_file)" >&2; exit 1; }
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 mkdir -p "$exp_dir"
-log() { echo "$(date '+%F %T') [stage $1] ${*:2}"; }
-
-train() {  # train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system
-  local script=$1 hparams=$2 system=$3; shift 3
-  if [ -f "$exp_dir/$system/.done" ]; then log "$stage_now" "$system: done, skipping"; return; fi
-  local launcher=(python3)
-  if [ "$ngpu" -gt 1 ]; then
-    local backend=gloo; [ "$device" = cuda ] && backend=nccl
-    launcher=(torchrun --standalone --nproc_per_node "$ngpu")
-    set -- "$@" --distributed_backend "$backend"
-  fi
-  [ "$device" = cuda ] && [ "$ngpu" -le 1 ] && set -- "$@" --device cuda:0
-  [ -n "$seed" ] && set -- "$@" --seed "$seed"
-  log "$stage_now" "training $system ($hparams, preset $preset)"
-  "${launcher[@]}" "$root/recipes/$script" "$hparams" --preset "$preset_file" \
-    --data_dir "$data_dir" --exp_dir "$exp_dir" --output_folder "$exp_dir/$system" "$@"
-  touch "$exp_dir/$system/.done"
-}
+train_extra=()
+. "$root/tools/recipe_lib.sh"
 
 sweep() {  # sweep NAME KEY CANDIDATES TAG: one system per candidate value of
   # KEY (listed in hparams/NAME.yaml's CANDIDATES), then NAME -> best on dev
@@ -74,7 +58,6 @@ sweep() {  # sweep NAME KEY CANDIDATES TAG: one system per candidate value of
     "$exp_dir/$name" "${systems[@]}"
 }
 
-run_stage() { stage_now=$1; [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 
 if run_stage 0; then
   log 0 "data: corpus=$corpus preset=$preset -> $data_dir"

@@ -45,31 +45,14 @@ preset_file=$hp/presets/$preset.yaml
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 [ -n "$nthreads" ] && export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
 mkdir -p "$exp_dir"
-log() { echo "$(date '+%F %T') [stage $1] ${*:2}"; }
 
 # tokenizer type and size of this corpus (data.yaml), for stage 1 and training
 read -r token_type vocab_size < <(python3 -c 'import sys, yaml
 t = yaml.safe_load(open(sys.argv[1]))["tokenizer"][sys.argv[2]]
 print(t["token_type"], t["vocab_size"])' $hp/data.yaml "$corpus")
 
-train() {  # train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system
-  local script=$1 hparams=$2 system=$3; shift 3
-  if [ -f "$exp_dir/$system/.done" ]; then log "$stage_now" "$system: done, skipping"; return; fi
-  local launcher=(python3)
-  if [ "$ngpu" -gt 1 ]; then
-    local backend=gloo; [ "$device" = cuda ] && backend=nccl
-    launcher=(torchrun --standalone --nproc_per_node "$ngpu")
-    set -- "$@" --distributed_backend "$backend"
-  fi
-  [ "$device" = cuda ] && [ "$ngpu" -le 1 ] && set -- "$@" --device cuda:0
-  log "$stage_now" "training $system ($hparams, preset $preset)"
-  "${launcher[@]}" "$root/recipes/$script" "$hparams" --preset "$preset_file" \
-    --data_dir "$data_dir" --exp_dir "$exp_dir" --output_folder "$exp_dir/$system" \
-    --vocab_size "$vocab_size" --token_type "$token_type" "$@"
-  touch "$exp_dir/$system/.done"
-}
-
-run_stage() { stage_now=$1; [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
+train_extra=(--vocab_size "$vocab_size" --token_type "$token_type")
+. "$root/tools/recipe_lib.sh"
 
 if run_stage 0; then
   log 0 "data: corpus=$corpus preset=$preset -> $data_dir"
