@@ -2,6 +2,7 @@
 
 import csv
 import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -53,3 +54,12 @@ def make_toy_corpus(root, labels=GSC_LABELS[:4], per_label=6, seed=0):
 @pytest.fixture
 def toy_corpus(tmp_path):
     return make_toy_corpus(str(tmp_path / "toy"))
+
+
+def run_script(script, *args, timeout=600):
+    """Run a recipe's shell script; fail with its output's tail, else return it."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.run(["bash", script, *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr

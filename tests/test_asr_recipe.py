@@ -3,10 +3,11 @@
 
 import csv
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from conftest import run_script
 import soundfile as sf
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -16,11 +17,7 @@ SNRS = {"-12.5", "-10", "0", "10", "20", "30", "40"}
 
 
 def run(*args, timeout=600):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.run(["bash", RUN, *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
+    return run_script(RUN, *args, timeout=timeout)
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import make_toy_corpus
+from conftest import make_toy_corpus, run_script
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 RUN = os.path.join(ROOT, "egs", "gsc_qut", "kws", "run.sh")
@@ -17,11 +17,7 @@ SNRS = {"-12.5", "-10", "0", "10", "20", "30", "40"}
 
 
 def run(*args, timeout=600):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.run(["bash", RUN, *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
+    return run_script(RUN, *args, timeout=timeout)
 
 
 @pytest.mark.slow
