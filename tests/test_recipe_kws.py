@@ -81,12 +81,14 @@ def test_unknown_option_and_preset_fail_clearly(tmp_path):
 
 @pytest.mark.slow
 def test_benchmark_tiny_one_seed(tmp_path):
-    bench = str(tmp_path / "bench")
+    bench, data = str(tmp_path / "bench"), str(tmp_path / "data")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # --nj 2: the seed trains in the background, logging to seed1.log
     proc = subprocess.run(["bash", os.path.join(os.path.dirname(RUN), "benchmark.sh"),
-                           "--preset", "tiny", "--seeds", "1", "--data_dir", str(tmp_path / "data"),
+                           "--preset", "tiny", "--seeds", "1", "--nj", "2", "--data_dir", data,
                            "--bench_dir", bench], capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "seed 1 finished" in open(os.path.join(bench, "seed1.log")).read()
     md = open(os.path.join(bench, "benchmark.md")).read()
     rows = ["baseline", "noise", "sb_augment", "specaugment", "null_importantaug", "importantaug",
             "binarized", "importantaug_authorsgen", "importantaug_specaugment"]
@@ -96,3 +98,25 @@ def test_benchmark_tiny_one_seed(tmp_path):
     assert "noise_energy_share" in md
     with open(os.path.join(bench, "benchmark_snr.png"), "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+    # The fixes on that seed: a stage-B SNR and a longer generator, chosen on dev.
+    fixes = os.path.join(os.path.dirname(RUN), "fixes.sh")
+    args = ["--preset", "tiny", "--seed", "1", "--snrs", "10", "--gen_epochs", "3",
+            "--data_dir", data, "--bench_dir", bench]
+    proc = subprocess.run(["bash", fixes, *args], capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    seed = os.path.join(bench, "seed1")
+    with open(os.path.join(seed, "generator_ep3", "train_log.txt")) as f:
+        epochs = [line.split(",")[0] for line in f if line.startswith("epoch:")]
+    assert epochs == ["epoch: 3"]  # resumed from the 2-epoch generator, not retrained
+    chosen = json.load(open(os.path.join(seed, "importantaug_fixed.selection.json")))
+    assert len(chosen["dev_scores"]) in (3, 4)  # -12.5, 10 dB; generator_ep3 at -12.5 (and 10)
+    assert os.path.realpath(os.path.join(seed, "importantaug_fixed")) == os.path.realpath(chosen["chosen"])
+    md = open(os.path.join(bench, "fixes_seed1.md")).read()
+    table = md.split("\n\n")[2]
+    names = [line.split(" | ")[0][2:] for line in table.splitlines()[2:]]
+    assert names[:5] == ["baseline", "noise", "null_importantaug", "importantaug", "importantaug_snr10"]
+    assert names[-1] == "importantaug_fixed" and "importantaug_gen3_snr-12.5" in names
+    assert "What `generator_ep3` learned" in md and "Exact McNemar tests, `importantaug_fixed`" in md
+    again = subprocess.run(["bash", fixes, *args], capture_output=True, text=True, timeout=900, env=env)
+    assert again.returncode == 0 and "] training " not in again.stdout  # all skipped

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Does ImportantAug win? Every row of the comparison, several seeds, one report.
 #
-#   ./benchmark.sh --preset demo --seeds "1 2 3"     # 2-core CPU: resumable, see RESULTS.md
+#   ./benchmark.sh --preset demo --seeds "1 2 3" --nj 3   # 2-core CPU: resumable, see RESULTS.md
 #   ./benchmark.sh --preset tiny --seeds 1           # smoke test (CI)
 #
 # Per seed, run.sh trains in <bench_dir>/seed<N>/: baseline, conventional noise
@@ -20,6 +20,9 @@ seeds="1 2 3"
 data_dir=""
 bench_dir=""
 device=cpu
+nj=1            # seeds trained at once; with nj > 1 each gets one CPU thread
+                # (these small convolutions scale badly with threads) and logs
+                # to <bench_dir>/seed<N>.log
 . "$root/tools/parse_options.sh"
 [ -n "$data_dir" ] || data_dir=data/$corpus
 [ -n "$bench_dir" ] || bench_dir=exp/bench_${corpus}_${preset}
@@ -27,11 +30,27 @@ export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 
 common=(--corpus "$corpus" --preset "$preset" --data_dir "$data_dir" --device "$device")
 ./run.sh "${common[@]}" --stop_stage 1 --exp_dir "$bench_dir/data_stages"
-for seed in $seeds; do
-  exp=$bench_dir/seed$seed
+run_seed() {
+  local seed=$1 exp=$bench_dir/seed$1
+  mkdir -p "$exp"
   echo "$(date '+%F %T') [benchmark] seed $seed -> $exp"
   ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 2 --stop_stage 7 --authors_generator true
   ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 9 --stop_stage 9
   ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 8 --stop_stage 8 > "$exp/stage8.log"
-done
+  echo "$(date '+%F %T') [benchmark] seed $seed finished"
+}
+
+if [ "$nj" -le 1 ]; then
+  for seed in $seeds; do run_seed "$seed"; done
+else
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+  failed=0
+  for seed in $seeds; do
+    while [ "$(jobs -rp | wc -l)" -ge "$nj" ]; do wait -n || failed=1; done
+    echo "$(date '+%F %T') [benchmark] seed $seed in the background: tail -f $bench_dir/seed$seed.log"
+    run_seed "$seed" > "$bench_dir/seed$seed.log" 2>&1 &
+  done
+  while [ -n "$(jobs -rp)" ]; do wait -n || failed=1; done
+  [ "$failed" = 0 ] || { echo "benchmark.sh: a seed failed; see $bench_dir/seed*.log" >&2; exit 1; }
+fi
 python3 local/benchmark.py --bench_dir "$bench_dir" --data_dir "$data_dir"

@@ -4,10 +4,12 @@
     python local/benchmark.py --bench_dir exp/bench_synth_demo --data_dir data/synth
 
 Reads ``<bench_dir>/seed*/results.csv`` and the per-utterance decisions in
-``seed*/<system>/eval/*.csv``; writes ``<bench_dir>/benchmark.md`` (mean and
+``seed*/<system>/eval/*.csv``; writes ``<bench_dir>/<name>.md`` (mean and
 95 % CI over seeds on every test set, relative error reductions, exact McNemar
-tests of ImportantAug against every other row, pooled over seeds, and what
-each seed's generator learned) and ``<bench_dir>/benchmark_snr.png``.
+tests of the ``--focus`` row (ImportantAug) against every other row, pooled
+over seeds, and what each seed's generators learned) and
+``<bench_dir>/<name>_snr.png``. ``--seeds``, ``--rows``, ``--focus`` and
+``--generators`` narrow it down, e.g. to the fixes of one seed (fixes.sh).
 """
 
 import argparse
@@ -52,15 +54,22 @@ def main(argv=None):
     ap.add_argument("--bench_dir", required=True)
     ap.add_argument("--data_dir", required=True)
     ap.add_argument("--snr_db", type=float, default=-12.5, help="for the generator analysis")
+    ap.add_argument("--seeds", nargs="+", help="seed folders to read (default: all seed*)")
+    ap.add_argument("--rows", nargs="+", default=ROWS, help="systems, in table order")
+    ap.add_argument("--focus", default=FOCUS, help="the row tested against every other")
+    ap.add_argument("--generators", nargs="+", default=["generator"], help="generators to analyse")
+    ap.add_argument("--name", default="benchmark", help="report name: <bench_dir>/<name>.md")
+    ap.add_argument("--results", nargs="+", default=["results.csv"], help="score files of a seed")
     args = ap.parse_args(argv)
-    seeds = sorted(d for d in glob.glob(os.path.join(args.bench_dir, "seed*"))
-                   if os.path.isfile(os.path.join(d, "results.csv")))
+    seeds = sorted(os.path.join(args.bench_dir, s) for s in args.seeds) if args.seeds else \
+        sorted(glob.glob(os.path.join(args.bench_dir, "seed*")))
+    seeds = [d for d in seeds if all(os.path.isfile(os.path.join(d, r)) for r in args.results)]
     if not seeds:
-        sys.exit(f"no {args.bench_dir}/seed*/results.csv: run benchmark.sh first")
-    results = {d: read_rows(os.path.join(d, "results.csv")) for d in seeds}
+        sys.exit(f"no {args.bench_dir}/seed*/ with {' and '.join(args.results)}: run benchmark.sh first")
+    results = {d: [row for r in args.results for row in read_rows(os.path.join(d, r))] for d in seeds}
     keys = list(dict.fromkeys(set_key(r) for rows in results.values() for r in rows))
     keys.sort(key=lambda k: (k != "test", float(k.rsplit("snr", 1)[1]) if "snr" in k else 0.0))
-    systems = [s for s in ROWS if any(r["system"] == s for rows in results.values() for r in rows)]
+    systems = [s for s in args.rows if any(r["system"] == s for rows in results.values() for r in rows)]
     value = {(d, r["system"], set_key(r)): float(r["error_rate"]) for d, rows in results.items() for r in rows}
     stats = {}
     for s in systems:
@@ -92,12 +101,13 @@ def main(argv=None):
                 md.append(f"| {s} | " + " | ".join(
                     f"{relative_reduction(stats[(s, k)][0], stats[(ref, k)][0]):+.1f}"
                     if (s, k) in stats and (ref, k) in stats else "-" for k in keys) + " |")
-    if FOCUS in systems:
-        md += ["", f"Exact McNemar tests, `{FOCUS}` against each row, per utterance, pooled over "
-               "seeds: utterances only `importantaug` got right / only the other row got right, "
+    focus = args.focus
+    if focus in systems:
+        md += ["", f"Exact McNemar tests, `{focus}` against each row, per utterance, pooled over "
+               f"seeds: utterances only `{focus}` got right / only the other row got right, "
                "two-sided p.", "", "| other row | clean test | all noisy sets |", "|---|---|---|"]
         for s in systems:
-            if s == FOCUS:
+            if s == focus:
                 continue
             cells = []
             for group in (["test"], noisy):
@@ -105,7 +115,7 @@ def main(argv=None):
                 for d in seeds:
                     for k in group:
                         try:
-                            da, db = decisions(d, FOCUS, k), decisions(d, s, k)
+                            da, db = decisions(d, focus, k), decisions(d, s, k)
                         except FileNotFoundError:
                             continue
                         ids = sorted(da)
@@ -118,22 +128,25 @@ def main(argv=None):
     task = KeywordSpotting()
     dev = audio_dataset(os.path.join(args.data_dir, "manifests", "dev.csv"), task)
     bank = NoiseBank.from_csv(os.path.join(args.data_dir, "manifests", "noise_dev.csv"))
-    reports = []
-    for d in seeds:
-        if os.path.isdir(os.path.join(d, "generator")):
-            gen = MaskGenerator()
-            load_weights(gen, os.path.join(d, "generator"), "generator")
-            rep = generator_report(load_recognizer(os.path.join(d, "baseline")), gen, dev, bank, args.snr_db)
-            reports.append(rep)
-            with open(os.path.join(d, "generator_report.json"), "w", encoding="utf-8") as f:
-                json.dump(rep, f, indent=2)
-    if reports:
-        md += ["", f"What the generator learned (dev set, dev noise at {args.snr_db:g} dB, frozen "
-               "baseline of the same seed; mean ± 95 % CI over seeds)", "",
-               "| measure | value |", "|---|---|"]
-        for key in ("mean_mask", "noise_energy_share", "acc_clean", "acc_unmasked_noise", "acc_masked_noise"):
-            m, h = mean_ci([r[key] for r in reports])
-            md.append(f"| {key} | {m:.3f} ± {h:.3f} |")
+    for name in args.generators:
+        reports = []
+        for d in seeds:
+            if os.path.isdir(os.path.join(d, name)):
+                gen = MaskGenerator()
+                load_weights(gen, os.path.join(d, name), "generator")
+                rep = generator_report(load_recognizer(os.path.join(d, "baseline")), gen, dev, bank,
+                                       args.snr_db)
+                reports.append(rep)
+                with open(os.path.join(d, f"{name}_report.json"), "w", encoding="utf-8") as f:
+                    json.dump(rep, f, indent=2)
+        if reports:
+            md += ["", f"What `{name}` learned (dev set, dev noise at {args.snr_db:g} dB, frozen "
+                   f"baseline of the same seed; mean ± 95 % CI over {len(reports)} seeds)", "",
+                   "| measure | value |", "|---|---|"]
+            for key in ("mean_mask", "noise_energy_share", "acc_clean", "acc_unmasked_noise",
+                        "acc_masked_noise"):
+                m, h = mean_ci([r[key] for r in reports])
+                md.append(f"| {key} | {m:.3f} ± {h:.3f} |" if len(reports) > 1 else f"| {key} | {m:.3f} |")
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     snrs = [float(k.rsplit("snr", 1)[1]) for k in noisy]
@@ -148,9 +161,9 @@ def main(argv=None):
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(os.path.join(args.bench_dir, "benchmark_snr.png"), dpi=120)
-    md += ["", "![error against SNR, mean ± 95 % CI](benchmark_snr.png)", ""]
-    out = os.path.join(args.bench_dir, "benchmark.md")
+    fig.savefig(os.path.join(args.bench_dir, f"{args.name}_snr.png"), dpi=120)
+    md += ["", f"![error against SNR, mean ± 95 % CI]({args.name}_snr.png)", ""]
+    out = os.path.join(args.bench_dir, f"{args.name}.md")
     with open(out, "w", encoding="utf-8") as f:
         f.write("\n".join(md))
     print("\n".join(md))
