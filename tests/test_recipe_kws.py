@@ -99,9 +99,10 @@ def test_benchmark_tiny_one_seed(tmp_path):
     with open(os.path.join(bench, "benchmark_snr.png"), "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
-    # The fixes on that seed: a stage-B SNR and a longer generator, chosen on dev.
+    # The fixes on that seed: stage B at conventional noise's SNR candidates
+    # (tiny: 0 and 15 dB) and a longer generator, chosen on dev.
     fixes = os.path.join(os.path.dirname(RUN), "fixes.sh")
-    args = ["--preset", "tiny", "--seed", "1", "--snrs", "10", "--gen_epochs", "3",
+    args = ["--preset", "tiny", "--seeds", "1", "--gen_epochs", "3",
             "--data_dir", data, "--bench_dir", bench]
     proc = subprocess.run(["bash", fixes, *args], capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -110,12 +111,12 @@ def test_benchmark_tiny_one_seed(tmp_path):
         epochs = [line.split(",")[0] for line in f if line.startswith("epoch:")]
     assert epochs == ["epoch: 3"]  # resumed from the 2-epoch generator, not retrained
     chosen = json.load(open(os.path.join(seed, "importantaug_fixed.selection.json")))
-    assert len(chosen["dev_scores"]) in (3, 4)  # -12.5, 10 dB; generator_ep3 at -12.5 (and 10)
+    assert len(chosen["dev_scores"]) in (4, 5)  # -12.5, 0, 15 dB; generator_ep3 at -12.5 (and the best)
     assert os.path.realpath(os.path.join(seed, "importantaug_fixed")) == os.path.realpath(chosen["chosen"])
-    md = open(os.path.join(bench, "fixes_seed1.md")).read()
+    md = open(os.path.join(bench, "fixes.md")).read()
     table = md.split("\n\n")[2]
     names = [line.split(" | ")[0][2:] for line in table.splitlines()[2:]]
-    assert names[:5] == ["baseline", "noise", "null_importantaug", "importantaug", "importantaug_snr10"]
+    assert names[:5] == ["baseline", "noise", "null_importantaug", "importantaug", "importantaug_snr0"]
     assert names[-1] == "importantaug_fixed" and "importantaug_gen3_snr-12.5" in names
     assert "What `generator_ep3` learned" in md and "Exact McNemar tests, `importantaug_fixed`" in md
     again = subprocess.run(["bash", fixes, *args], capture_output=True, text=True, timeout=900, env=env)

@@ -24,3 +24,21 @@ train() {  # train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system
     "${train_extra[@]}" "$@"
   touch "$exp_dir/$system/.done"
 }
+
+foreach() {  # foreach NJ LOG_PREFIX FUNCTION ITEM...: FUNCTION ITEM for each ITEM.
+  # NJ > 1: up to NJ at once in the background, one CPU thread each (these
+  # small convolutions scale badly with threads), output in LOG_PREFIX<ITEM>.log
+  local nj=$1 prefix=$2 fn=$3 item failed=0; shift 3
+  if [ "$nj" -le 1 ]; then
+    for item in "$@"; do "$fn" "$item"; done
+    return
+  fi
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+  for item in "$@"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$nj" ]; do wait -n || failed=1; done
+    echo "$(date '+%F %T') $fn $item in the background: tail -f $prefix$item.log"
+    "$fn" "$item" > "$prefix$item.log" 2>&1 &
+  done
+  while [ -n "$(jobs -rp)" ]; do wait -n || failed=1; done
+  [ "$failed" = 0 ] || { echo "$fn failed for one of: $*; see $prefix*.log" >&2; return 1; }
+}

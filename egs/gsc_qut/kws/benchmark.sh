@@ -20,9 +20,7 @@ seeds="1 2 3"
 data_dir=""
 bench_dir=""
 device=cpu
-nj=1            # seeds trained at once; with nj > 1 each gets one CPU thread
-                # (these small convolutions scale badly with threads) and logs
-                # to <bench_dir>/seed<N>.log
+nj=1            # seeds trained at once (one CPU thread each; logs in <bench_dir>/seed<N>.log)
 . "$root/tools/parse_options.sh"
 [ -n "$data_dir" ] || data_dir=data/$corpus
 [ -n "$bench_dir" ] || bench_dir=exp/bench_${corpus}_${preset}
@@ -30,6 +28,7 @@ export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 
 common=(--corpus "$corpus" --preset "$preset" --data_dir "$data_dir" --device "$device")
 ./run.sh "${common[@]}" --stop_stage 1 --exp_dir "$bench_dir/data_stages"
+
 run_seed() {
   local seed=$1 exp=$bench_dir/seed$1
   mkdir -p "$exp"
@@ -40,17 +39,6 @@ run_seed() {
   echo "$(date '+%F %T') [benchmark] seed $seed finished"
 }
 
-if [ "$nj" -le 1 ]; then
-  for seed in $seeds; do run_seed "$seed"; done
-else
-  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-  failed=0
-  for seed in $seeds; do
-    while [ "$(jobs -rp | wc -l)" -ge "$nj" ]; do wait -n || failed=1; done
-    echo "$(date '+%F %T') [benchmark] seed $seed in the background: tail -f $bench_dir/seed$seed.log"
-    run_seed "$seed" > "$bench_dir/seed$seed.log" 2>&1 &
-  done
-  while [ -n "$(jobs -rp)" ]; do wait -n || failed=1; done
-  [ "$failed" = 0 ] || { echo "benchmark.sh: a seed failed; see $bench_dir/seed*.log" >&2; exit 1; }
-fi
+. "$root/tools/recipe_lib.sh"
+foreach "$nj" "$bench_dir/seed" run_seed $seeds
 python3 local/benchmark.py --bench_dir "$bench_dir" --data_dir "$data_dir"
