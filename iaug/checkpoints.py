@@ -73,6 +73,9 @@ class EpochCounterWithStopper(epoch_loop.EpochCounterWithStopper):
     speechbrain 1.1.2 registers checkpoint hooks on ``EpochCounter`` only, so
     its stopper saves just the epoch number and a resumed run forgets the best
     dev loss and its epoch. Registering the subclass saves and restores them.
+    The stop decision is remade on recovery from the patience in the hparams,
+    so raising ``patience`` (or ``number_of_epochs``) and rerunning continues
+    a run that had stopped early.
     """
 
     @mark_as_saver
@@ -87,6 +90,8 @@ class EpochCounterWithStopper(epoch_loop.EpochCounterWithStopper):
             self.current = int(state) if end_of_epoch else int(state) - 1
             return
         super()._recover(path, end_of_epoch, device)
+        self.should_stop = (self.current > self.limit_warmup
+                            and self.current - self.best_limit >= self.limit_to_stop)
 
 
 class Checkpointer(sb_checkpoints.Checkpointer):

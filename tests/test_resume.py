@@ -96,6 +96,15 @@ def test_early_stopping_state_survives_a_resume(tmp_path):
     resumed.update_metric(0.8)  # epoch 5: three -> patience exhausted
     assert resumed.should_stop
 
+    # A run that stopped early continues when rerun with more patience, and
+    # stops again at once when rerun with the same patience.
+    Checkpointer(str(tmp_path / "stopped"), {"counter": resumed}).save_checkpoint()
+    for patience, stops in ((3, True), (5, False)):
+        rerun = EpochCounterWithStopper(limit=10, limit_to_stop=patience, limit_warmup=0, direction="min")
+        Checkpointer(str(tmp_path / "stopped"), {"counter": rerun}).recover_if_possible()
+        assert rerun.should_stop is stops
+        assert list(rerun) == ([] if stops else [6, 7, 8, 9, 10])
+
 
 def test_counter_reads_plain_epoch_counter_files(tmp_path):
     from iaug.checkpoints import EpochCounterWithStopper
