@@ -56,27 +56,30 @@ print(os.path.basename(select_on_dev(sys.argv[2:], sys.argv[1])[0]))' "$@"
 fix_seed() {
   local seed=$1 s snr best_snr chosen candidates=() variants=() systems=(importantaug_fixed)
   exp_dir=$bench_dir/seed$seed
-  for s in baseline generator importantaug; do
+  for s in baseline generator; do
     [ -f "$exp_dir/$s/.done" ] || { echo "fixes.sh: $exp_dir/$s is not trained: run ./benchmark.sh --seeds $seed first" >&2; return 1; }
   done
 
-  log 10 "seed $seed, fix 1, noise level: stage B at $snrs dB besides -12.5 dB"
+  log 10 "seed $seed, fix 1, training length: generator for $gen_epochs epochs"
+  if [ ! -d "$exp_dir/$gen/save" ]; then  # resume from the 3-epoch generator's checkpoints
+    mkdir -p "$exp_dir/$gen"
+    cp -r "$exp_dir/generator/save" "$exp_dir/$gen/save"
+  fi
+  train train_generator.py $hp/generator.yaml "$gen" --number_of_epochs "$gen_epochs"
+
+  log 10 "seed $seed, fix 2, noise level: stage B at $snrs dB besides -12.5 dB"
   candidates=("$exp_dir/importantaug")
   for snr in $snrs; do
     train train_recognizer.py $hp/importantaug.yaml importantaug_snr$snr --snr_db "$snr"
     candidates+=("$exp_dir/importantaug_snr$snr")
     systems+=(importantaug_snr$snr)
   done
+  [ -f "$exp_dir/importantaug/.done" ] || { echo "fixes.sh: $exp_dir/importantaug is not trained:" \
+    "run ./benchmark.sh --seeds $seed first" >&2; return 1; }
   chosen=$(choose "$exp_dir/importantaug_snrdev" "${candidates[@]}")
   best_snr=-12.5; [ "$chosen" = importantaug ] || best_snr=${chosen#importantaug_snr}
   log 10 "seed $seed: chosen on dev: $chosen (stage-B SNR $best_snr dB)"
 
-  log 10 "seed $seed, fix 2, training length: generator for $gen_epochs epochs"
-  if [ ! -d "$exp_dir/$gen/save" ]; then  # resume from the 3-epoch generator's checkpoints
-    mkdir -p "$exp_dir/$gen"
-    cp -r "$exp_dir/generator/save" "$exp_dir/$gen/save"
-  fi
-  train train_generator.py $hp/generator.yaml "$gen" --number_of_epochs "$gen_epochs"
   for snr in $(printf '%s\n' -12.5 "$best_snr" | sort -u); do
     train train_recognizer.py $hp/importantaug.yaml importantaug_gen${gen_epochs}_snr$snr \
       --snr_db "$snr" --generator_source "$exp_dir/$gen"
