@@ -14,6 +14,7 @@ import os
 import sys
 
 import speechbrain as sb
+import torch
 import yaml
 from hyperpyyaml import load_hyperpyyaml
 
@@ -97,6 +98,11 @@ def train_and_test(brain_class, argv=None):
         tests[name] = brain.test_stats
     summary = brain.write_summary(os.path.join(hparams["output_folder"], "summary.json"), test=tests)
     logger.info("summary: %s", json.dumps(summary, default=float))
+    if torch.distributed.is_initialized():
+        # Left to interpreter exit, gloo's threads can abort rank 0
+        # ("terminate called without an active exception") after a good run.
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
     return brain, summary
 
 
