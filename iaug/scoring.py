@@ -88,11 +88,13 @@ def select_on_dev(candidates, link):
     (ties: lower dev loss); write the choice to ``<link>.selection.json``."""
     scores = {c: dev_score(c) for c in candidates}
     best = min(scores, key=lambda c: scores[c])
-    if os.path.islink(link):
+    target = os.path.relpath(best, os.path.dirname(os.path.abspath(link)))
+    if os.path.islink(link) and os.readlink(link) != target:
         os.remove(link)
-    elif os.path.exists(link):
+    elif os.path.exists(link) and not os.path.islink(link):
         raise FileExistsError(f"{link} exists and is not a selection link; remove it")
-    os.symlink(os.path.relpath(best, os.path.dirname(os.path.abspath(link))), link)
+    if not os.path.islink(link):  # an unchanged choice keeps its time stamp
+        os.symlink(target, link)
     with open(link + ".selection.json", "w", encoding="utf-8") as f:
         json.dump({"chosen": best, "dev_scores": scores}, f, indent=2)
     logger.info("selected %s on dev (error, loss) = %s", best, scores[best])

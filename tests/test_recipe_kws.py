@@ -121,3 +121,4 @@ def test_benchmark_tiny_one_seed(tmp_path):
     assert "What `generator_ep3` learned" in md and "Exact McNemar tests, `importantaug_fixed`" in md
     again = subprocess.run(["bash", fixes, *args], capture_output=True, text=True, timeout=900, env=env)
     assert again.returncode == 0 and "] training " not in again.stdout  # all skipped
+    assert "fixes.csv is up to date, skipping the evaluation" in again.stdout

@@ -19,7 +19,8 @@
 # then scores every variant on every test set (<bench_dir>/seed<N>/fixes.csv)
 # and writes <bench_dir>/fixes.md: the variants next to the benchmark rows
 # (mean and 95 % CI over seeds), McNemar tests of importantaug_fixed against
-# each, and what both generators learned. Rerunning skips finished systems.
+# each, and what both generators learned. Rerunning skips finished systems
+# and, unless one of them or a dev choice changed, their evaluation.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../../.. && pwd)
@@ -88,6 +89,12 @@ fix_seed() {
   done
   log 10 "seed $seed: chosen on dev among all variants: $(choose "$exp_dir/importantaug_fixed" "${candidates[@]}")"
 
+  local stale=("$exp_dir/importantaug_fixed")
+  for s in "${systems[@]}" "${variants[@]}"; do stale+=("$exp_dir/$s/.done"); done
+  if [ -f "$exp_dir/fixes.csv" ] && [ -z "$(find "${stale[@]}" -maxdepth 0 -newer "$exp_dir/fixes.csv")" ]; then
+    log 10 "seed $seed: $exp_dir/fixes.csv is up to date, skipping the evaluation"
+    return
+  fi
   log 10 "seed $seed: evaluation of the variants -> $exp_dir/fixes.csv"
   rm -f "$exp_dir/fixes.csv"
   python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "${systems[@]}" "${variants[@]}" \
