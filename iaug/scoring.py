@@ -89,11 +89,13 @@ def select_on_dev(candidates, link):
     scores = {c: dev_score(c) for c in candidates}
     best = min(scores, key=lambda c: scores[c])
     target = os.path.relpath(best, os.path.dirname(os.path.abspath(link)))
-    if os.path.islink(link) and os.readlink(link) != target:
-        os.remove(link)
-    elif os.path.exists(link) and not os.path.islink(link):
+    if os.path.islink(link):
+        if os.readlink(link) != target:  # an unchanged choice keeps its time stamp
+            os.remove(link)
+            os.symlink(target, link)
+    elif os.path.exists(link):
         raise FileExistsError(f"{link} exists and is not a selection link; remove it")
-    if not os.path.islink(link):  # an unchanged choice keeps its time stamp
+    else:
         os.symlink(target, link)
     with open(link + ".selection.json", "w", encoding="utf-8") as f:
         json.dump({"chosen": best, "dev_scores": scores}, f, indent=2)
