@@ -31,6 +31,15 @@ def best_checkpoint_dir(source, min_key="loss"):
     return ckpt.path
 
 
+def checkpoint_file(source, name):
+    """The file :func:`load_state` reads ``name`` from."""
+    if os.path.isdir(source):
+        return os.path.join(best_checkpoint_dir(source), f"{name}.ckpt")
+    if os.path.isfile(source):
+        return source
+    raise FileNotFoundError(f"cannot load the {name}: {source} does not exist")
+
+
 def load_state(source, name):
     """State dict of ``name`` ('recognizer' or 'generator') and the file it came from.
 
@@ -38,12 +47,7 @@ def load_state(source, name):
     loss, file ``<name>.ckpt``), a ``.ckpt`` state dict, or a checkpoint in the
     authors' format (``importantaug_clf_frozen.pt``).
     """
-    if os.path.isdir(source):
-        path = os.path.join(best_checkpoint_dir(source), f"{name}.ckpt")
-    elif os.path.isfile(source):
-        path = source
-    else:
-        raise FileNotFoundError(f"cannot load the {name}: {source} does not exist")
+    path = checkpoint_file(source, name)
     state = torch.load(path, map_location="cpu", weights_only=False)
     if "model_state_dict" in state:
         rec, gen = split_reference_state(state["model_state_dict"])

@@ -7,10 +7,14 @@ import subprocess
 import numpy as np
 import pytest
 import soundfile as sf
+import speechbrain as sb
 
 from iaug.data.gsc import GSC_LABELS
+from iaug.models import Recognizer
 
 REFERENCE_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "reference")
+KWS_BASELINE = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams",
+                            "baseline.yaml")
 
 
 def write_manifest(path, rows, fields):
@@ -63,3 +67,17 @@ def run_script(script, *args, timeout=600):
                           timeout=timeout, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
+
+
+def fake_kws_system(exp_dir, name="baseline"):
+    """An experiment folder as the KWS recipe leaves it: hyperparams.yaml plus
+    a checkpoint (random weights, no training needed)."""
+    folder = os.path.join(exp_dir, name)
+    sb.create_experiment_directory(folder, hyperparams_to_save=KWS_BASELINE,
+                                   overrides={"data_dir": "unused", "output_folder": folder})
+    save = os.path.join(folder, "save")
+    worse = sb.utils.checkpoints.Checkpointer(save, {"recognizer": Recognizer()})
+    worse.save_checkpoint(meta={"loss": 3.0})  # worse dev loss: not the one exported
+    recognizer = Recognizer()
+    sb.utils.checkpoints.Checkpointer(save, {"recognizer": recognizer}).save_checkpoint(meta={"loss": 2.0})
+    return recognizer.eval()

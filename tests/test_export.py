@@ -6,19 +6,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-import speechbrain as sb
 
-from conftest import REFERENCE_DIR
+from conftest import REFERENCE_DIR, fake_kws_system
 from iaug.data.gsc import GSC_LABELS
 from iaug.export import main as export_main
 from iaug.features import STFT
 from iaug.inference import ImportantAugClassifier
-from iaug.models import Recognizer
 
 CKPT = os.path.join(REFERENCE_DIR, "importantaug_clf_frozen.pt")
 OUTPUTS = os.path.join(REFERENCE_DIR, "reference_outputs.npz")
-KWS_BASELINE = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams",
-                            "baseline.yaml")
 
 
 def load(folder, tmp_path):
@@ -50,20 +46,6 @@ def test_reference_checkpoint_exports_its_outputs(tmp_path):
     assert importance.shape == (257, 126)
     err = np.abs((1.0 - importance.numpy()) - ref["noise_mask"][0])
     assert err.max() < 1e-3 and (err <= 1e-5).mean() > 0.99  # as tests/test_reference.py
-
-
-def fake_kws_system(exp_dir, name="baseline"):
-    """An experiment folder as the KWS recipe leaves it: hyperparams.yaml plus
-    a checkpoint (random weights, no training needed)."""
-    folder = os.path.join(exp_dir, name)
-    sb.create_experiment_directory(folder, hyperparams_to_save=KWS_BASELINE,
-                                   overrides={"data_dir": "unused", "output_folder": folder})
-    save = os.path.join(folder, "save")
-    worse = sb.utils.checkpoints.Checkpointer(save, {"recognizer": Recognizer()})
-    worse.save_checkpoint(meta={"loss": 3.0})  # worse dev loss: not the one exported
-    recognizer = Recognizer()
-    sb.utils.checkpoints.Checkpointer(save, {"recognizer": recognizer}).save_checkpoint(meta={"loss": 2.0})
-    return recognizer.eval()
 
 
 def test_kws_system_round_trips(tmp_path):

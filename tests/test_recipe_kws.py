@@ -100,9 +100,10 @@ def test_benchmark_tiny_one_seed(tmp_path):
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
     # The fixes on that seed: stage B at conventional noise's SNR candidates
-    # (tiny: 0 and 15 dB) and a longer generator, chosen on dev.
+    # (tiny: 0 and 15 dB), a longer generator, and a generator trained at the
+    # stage-B SNR (here set, 15 dB), chosen on dev.
     fixes = os.path.join(os.path.dirname(RUN), "fixes.sh")
-    args = ["--preset", "tiny", "--seeds", "1", "--gen_epochs", "3",
+    args = ["--preset", "tiny", "--seeds", "1", "--gen_epochs", "3", "--gen_snr", "15",
             "--data_dir", data, "--bench_dir", bench]
     proc = subprocess.run(["bash", fixes, *args], capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -111,14 +112,25 @@ def test_benchmark_tiny_one_seed(tmp_path):
         epochs = [line.split(",")[0] for line in f if line.startswith("epoch:")]
     assert epochs == ["epoch: 3"]  # resumed from the 2-epoch generator, not retrained
     chosen = json.load(open(os.path.join(seed, "importantaug_fixed.selection.json")))
-    assert len(chosen["dev_scores"]) in (4, 5)  # -12.5, 0, 15 dB; generator_ep3 at -12.5 (and the best)
+    with open(os.path.join(seed, "generator_snr15", "train_log.txt")) as f:
+        epochs = [line.split(",")[0] for line in f if line.startswith("epoch:")]
+    assert epochs == ["epoch: 1", "epoch: 2"]  # from scratch, as long as the benchmark's generator
+    # -12.5, 0, 15 dB; generator_ep3 at -12.5 (and at the best); generator_snr15 at 15
+    assert len(chosen["dev_scores"]) in (5, 6)
+    assert any(path.endswith("importantaug_gensnr15") for path in chosen["dev_scores"])
     assert os.path.realpath(os.path.join(seed, "importantaug_fixed")) == os.path.realpath(chosen["chosen"])
     md = open(os.path.join(bench, "fixes.md")).read()
     table = md.split("\n\n")[2]
     names = [line.split(" | ")[0][2:] for line in table.splitlines()[2:]]
     assert names[:5] == ["baseline", "noise", "null_importantaug", "importantaug", "importantaug_snr0"]
     assert names[-1] == "importantaug_fixed" and "importantaug_gen3_snr-12.5" in names
-    assert "What `generator_ep3` learned" in md and "Exact McNemar tests, `importantaug_fixed`" in md
+    assert "importantaug_gensnr15" in names
+    assert "What `generator_ep3` learned (dev set, dev noise at -12.5 dB" in md
+    assert "What `generator_snr15` learned (dev set, dev noise at 15 dB" in md  # its own SNR
+    assert "Exact McNemar tests, `importantaug_fixed`" in md
+    scored = os.path.join(seed, "importantaug_fixed", "eval", "test.csv")
+    before = os.stat(scored).st_mtime_ns
     again = subprocess.run(["bash", fixes, *args], capture_output=True, text=True, timeout=900, env=env)
     assert again.returncode == 0 and "] training " not in again.stdout  # all skipped
-    assert "fixes.csv is up to date, skipping the evaluation" in again.stdout
+    assert os.stat(scored).st_mtime_ns == before  # scores read back, not recomputed
+    assert open(os.path.join(bench, "fixes.md")).read() == md

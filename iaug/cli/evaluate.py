@@ -9,6 +9,9 @@ A system is a folder under ``--exp_dir`` (its best checkpoint by dev loss) or
 ``NAME=SOURCE`` with SOURCE any checkpoint :func:`iaug.checkpoints.load_state`
 reads. Per-utterance decisions go to ``<exp_dir>/<system>/eval/<set>.csv``
 (for paired significance tests); each score is printed as one JSON line.
+A rerun reads the score back from those decisions when they are newer than
+both the checkpoint and the manifest, so rerunning a recipe's scoring stage
+costs nothing; ``--rescore`` scores again regardless.
 """
 
 import argparse
@@ -21,7 +24,7 @@ import sys
 import torch
 import speechbrain as sb
 
-from iaug.checkpoints import load_state
+from iaug.checkpoints import checkpoint_file, load_state
 from iaug.dataio import audio_dataset, folder_manifest
 from iaug.features import STFT
 from iaug.models import Recognizer
@@ -41,7 +44,7 @@ def load_recognizer(source):
 
 @torch.no_grad()
 def score(recognizer, dataset, task, batch_size=256, device="cpu"):
-    """Return (errors, utterances, [(id, reference, hypothesis), ...])."""
+    """Return the decisions: [(id, reference, hypothesis), ...]."""
     stft = STFT().to(device)
     recognizer = recognizer.to(device)
     loader = sb.dataio.dataloader.make_dataloader(dataset, batch_size=batch_size)
@@ -54,8 +57,7 @@ def score(recognizer, dataset, task, batch_size=256, device="cpu"):
         hyps = log_probs.argmax(-1).tolist()
         decisions += [(i, task.labels[r], task.labels[h])
                       for i, r, h in zip(batch.id, batch.label_id.tolist(), hyps)]
-    errors = sum(ref != hyp for _, ref, hyp in decisions)
-    return errors, len(decisions), decisions
+    return decisions
 
 
 def write_decisions(path, decisions):
@@ -64,6 +66,14 @@ def write_decisions(path, decisions):
         writer = csv.writer(f)
         writer.writerow(["ID", "label", "prediction", "correct"])
         writer.writerows([(i, r, h, int(r == h)) for i, r, h in decisions])
+
+
+def read_decisions(path, *sources):
+    """The decisions saved in ``path``, or None unless it is newer than every source."""
+    if not os.path.isfile(path) or any(os.path.getmtime(s) >= os.path.getmtime(path) for s in sources):
+        return None
+    with open(path, newline="", encoding="utf-8") as f:
+        return [(row["ID"], row["label"], row["prediction"]) for row in csv.DictReader(f)]
 
 
 def parse_system(spec, exp_dir):
@@ -81,6 +91,8 @@ def main(argv=None):
     parser.add_argument("--results_csv", help="append one row per system and set")
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--rescore", action="store_true",
+                        help="score again even where the saved decisions are up to date")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s - %(message)s")
 
@@ -94,13 +106,21 @@ def main(argv=None):
         rows = []
         for spec in args.system:
             name, src = parse_system(spec, args.exp_dir)
-            recognizer = load_recognizer(src)
+            ckpt, recognizer = checkpoint_file(src, "recognizer"), None
             for set_name, snr, where, manifest in sets:
-                errors, total, decisions = score(
-                    recognizer, audio_dataset(manifest, task), task, args.batch_size, args.device)
                 tag = set_name if snr is None else f"{set_name}_snr{snr:g}"
-                write_decisions(os.path.join(args.exp_dir, name, "eval", f"{tag}.csv"), decisions)
-                rate = 100.0 * errors / total
+                out = os.path.join(args.exp_dir, name, "eval", f"{tag}.csv")
+                decisions = None if args.rescore or args.data_dir else read_decisions(out, ckpt, manifest)
+                if decisions is None:
+                    if recognizer is None:
+                        recognizer = load_recognizer(src)
+                    decisions = score(
+                        recognizer, audio_dataset(manifest, task), task, args.batch_size, args.device)
+                    write_decisions(out, decisions)
+                else:
+                    logger.info("%s on %s: decisions up to date in %s, not rescored", name, tag, out)
+                total = len(decisions)
+                rate = 100.0 * sum(ref != hyp for _, ref, hyp in decisions) / total
                 rows.append({"system": name, "test_set": set_name,
                              "snr_db": "" if snr is None else f"{snr:g}",
                              "error_rate": f"{rate:.4f}", "num_utts": total})

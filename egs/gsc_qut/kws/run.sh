@@ -15,6 +15,7 @@
 #   6 null           Null ImportantAug (all-ones mask)
 #   7 binarized      Binarized ImportantAug, one system per q, best q on dev
 #   8 evaluation     every system on clean + noisy test sets -> results.csv/md, plots
+#                    (a rerun reads back the scores of unchanged systems)
 #   9 peers          benchmark rows (run before stage 8): SpeechBrain-style
 #                    augmentation, SpecAugment-style masking, ImportantAug + masking
 set -euo pipefail

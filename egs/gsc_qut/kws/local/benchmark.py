@@ -17,6 +17,7 @@ import csv
 import glob
 import json
 import os
+import re
 import sys
 
 import matplotlib
@@ -43,6 +44,15 @@ def set_key(row):
     return row["test_set"] if row["snr_db"] == "" else f"{row['test_set']}_snr{row['snr_db']}"
 
 
+def training_snr(folder):
+    """The stage-A SNR in the resolved hyperparams.yaml SpeechBrain saved in ``folder``."""
+    with open(os.path.join(folder, "hyperparams.yaml"), encoding="utf-8") as f:
+        match = re.search(r"^snr_db: (\S+)$", f.read(), re.MULTILINE)
+    if match is None:
+        sys.exit(f"{folder}/hyperparams.yaml has no top-level snr_db: pass --snr_db")
+    return float(match.group(1))
+
+
 def decisions(seed_dir, system, key):
     path = os.path.join(seed_dir, system, "eval", f"{key}.csv")
     with open(path, newline="", encoding="utf-8") as f:
@@ -53,7 +63,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bench_dir", required=True)
     ap.add_argument("--data_dir", required=True)
-    ap.add_argument("--snr_db", type=float, default=-12.5, help="for the generator analysis")
+    ap.add_argument("--snr_db", type=float, help="for the generator analysis (default: the SNR "
+                    "each generator was trained at)")
     ap.add_argument("--seeds", nargs="+", help="seed folders to read (default: all seed*)")
     ap.add_argument("--rows", nargs="+", default=ROWS, help="systems, in table order")
     ap.add_argument("--focus", default=FOCUS, help="the row tested against every other")
@@ -129,18 +140,20 @@ def main(argv=None):
     dev = audio_dataset(os.path.join(args.data_dir, "manifests", "dev.csv"), task)
     bank = NoiseBank.from_csv(os.path.join(args.data_dir, "manifests", "noise_dev.csv"))
     for name in args.generators:
-        reports = []
+        reports, snr_db = [], args.snr_db
         for d in seeds:
             if os.path.isdir(os.path.join(d, name)):
                 gen = MaskGenerator()
                 load_weights(gen, os.path.join(d, name), "generator")
+                if args.snr_db is None:
+                    snr_db = training_snr(os.path.join(d, name))
                 rep = generator_report(load_recognizer(os.path.join(d, "baseline")), gen, dev, bank,
-                                       args.snr_db)
+                                       snr_db)
                 reports.append(rep)
                 with open(os.path.join(d, f"{name}_report.json"), "w", encoding="utf-8") as f:
                     json.dump(rep, f, indent=2)
         if reports:
-            md += ["", f"What `{name}` learned (dev set, dev noise at {args.snr_db:g} dB, frozen "
+            md += ["", f"What `{name}` learned (dev set, dev noise at {snr_db:g} dB, frozen "
                    f"baseline of the same seed; mean ± 95 % CI over {len(reports)} seeds)", "",
                    "| measure | value |", "|---|---|"]
             for key in ("mean_mask", "noise_energy_share", "acc_clean", "acc_unmasked_noise",
