@@ -79,6 +79,17 @@ def test_unknown_option_and_preset_fail_clearly(tmp_path):
         assert "Traceback" not in proc.stderr
 
 
+def test_fixes_options_fail_clearly(tmp_path):
+    fixes = os.path.join(os.path.dirname(RUN), "fixes.sh")
+    for args, message in ((["--fixes", "4"], 'the fixes are 1, 2 and 3'),
+                          (["--fixes", "3 1"], 'runs fix 3 without fix 2, which chooses its SNR: pass --gen_snr'),
+                          (["--fixes", "3", "--gen_snr", "15"], f"{tmp_path}/seed1/baseline is not trained")):
+        proc = subprocess.run(["bash", fixes, *args, "--seeds", "1", "--bench_dir", str(tmp_path)],
+                              capture_output=True, text=True)
+        assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
 @pytest.mark.slow
 def test_benchmark_tiny_one_seed(tmp_path):
     bench, data = str(tmp_path / "bench"), str(tmp_path / "data")
@@ -134,3 +145,18 @@ def test_benchmark_tiny_one_seed(tmp_path):
     assert again.returncode == 0 and "] training " not in again.stdout  # all skipped
     assert os.stat(scored).st_mtime_ns == before  # scores read back, not recomputed
     assert open(os.path.join(bench, "fixes.md")).read() == md
+
+    # Fix 3 alone reuses what is trained and reports apart, leaving the full run's choice as it is.
+    fixed = os.path.realpath(os.path.join(seed, "importantaug_fixed"))
+    three = subprocess.run(["bash", fixes, *args, "--fixes", "3"], capture_output=True, text=True,
+                           timeout=900, env=env)
+    assert three.returncode == 0 and "] training " not in three.stdout, three.stderr[-3000:]
+    assert "fix 1" not in three.stdout and "fix 2" not in three.stdout
+    assert os.path.realpath(os.path.join(seed, "importantaug_fixed")) == fixed
+    chosen = json.load(open(os.path.join(seed, "importantaug_fixed3.selection.json")))
+    assert sorted(os.path.basename(p) for p in chosen["dev_scores"]) == ["importantaug", "importantaug_gensnr15"]
+    md3 = open(os.path.join(bench, "fixes3.md")).read()
+    names = [line.split(" | ")[0][2:] for line in md3.split("\n\n")[2].splitlines()[2:]]
+    assert names == ["baseline", "noise", "null_importantaug", "importantaug", "importantaug_gensnr15",
+                     "importantaug_fixed3"]
+    assert os.path.isfile(os.path.join(seed, "fixes3.csv"))
