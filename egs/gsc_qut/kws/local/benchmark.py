@@ -13,7 +13,6 @@ over seeds, and what each seed's generators learned) and
 """
 
 import argparse
-import csv
 import glob
 import json
 import os
@@ -26,7 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from iaug.analysis import generator_report  # noqa: E402
-from iaug.cli.evaluate import load_recognizer  # noqa: E402
+from iaug.cli.evaluate import load_recognizer, read_decisions  # noqa: E402
 from iaug.checkpoints import load_weights  # noqa: E402
 from iaug.dataio import audio_dataset  # noqa: E402
 from iaug.mixing import NoiseBank  # noqa: E402
@@ -54,9 +53,9 @@ def training_snr(folder):
 
 
 def decisions(seed_dir, system, key):
-    path = os.path.join(seed_dir, system, "eval", f"{key}.csv")
-    with open(path, newline="", encoding="utf-8") as f:
-        return {r["ID"]: r["correct"] == "1" for r in csv.DictReader(f)}
+    """{utterance: right?} from iaug-eval's saved decisions, or None where there are none."""
+    saved = read_decisions(os.path.join(seed_dir, system, "eval", f"{key}.csv"))
+    return None if saved is None else {i: ref == hyp for i, ref, hyp in saved}
 
 
 def main(argv=None):
@@ -125,9 +124,8 @@ def main(argv=None):
                 a, b = [], []
                 for d in seeds:
                     for k in group:
-                        try:
-                            da, db = decisions(d, focus, k), decisions(d, s, k)
-                        except FileNotFoundError:
+                        da, db = decisions(d, focus, k), decisions(d, s, k)
+                        if da is None or db is None:
                             continue
                         ids = sorted(da)
                         a += [da[i] for i in ids]
