@@ -10,7 +10,8 @@ the recipe's own front end (fbank, MFCC, SSL encoder, ...) is untouched::
         noise_bank: data/manifests/noise_train.csv
         snr_db: -12.5
 
-    # in compute_forward, training stage only:
+    # iaug's RecognizerBrain applies it in training as `wav_augment`; in
+    # a Brain of your own, in compute_forward, training stage only:
     wavs = self.hparams.augment(wavs, wav_lens)
 """
 
@@ -19,9 +20,8 @@ import os
 import torch
 
 from iaug.checkpoints import freeze, load_weights
-from iaug.features import STFT
 from iaug.mixing import NoiseBank, NoiseMixer
-from iaug.models import MaskGenerator
+from iaug.models import STFT, MaskGenerator
 from iaug.policies import AllOnes, BinarizedMask, LearnedMask, RolledMaskOrOnes
 
 POLICIES = ("rolled", "learned", "binarized", "ones")

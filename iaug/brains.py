@@ -7,7 +7,7 @@
   frozen recognizer (stage A of the paper).
 
 Both are task-agnostic: ``hparams.task`` supplies the recognizer's forward
-pass and objective (:mod:`iaug.tasks`).
+pass, objective and scoring (:mod:`iaug.tasks`).
 """
 
 import json
@@ -19,6 +19,7 @@ import speechbrain as sb
 
 from iaug.checkpoints import freeze, load_weights
 from iaug.losses import importance_loss, masked_mean
+from iaug.models import reads
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +103,16 @@ class _ImportanceBrain(sb.Brain):
 
 
 class RecognizerBrain(_ImportanceBrain):
-    """Recognizer training. In the training stage only, three optional hparams
-    augment the input, in this order: ``wav_augment`` (a waveform augmenter
-    such as ``speechbrain.augment.Augmenter``, keeping the batch size),
+    """Recognizer training and scoring. In the training stage only, three
+    optional hparams augment the input, in this order: ``wav_augment`` (a
+    waveform augmenter keeping the batch size, such as
+    ``speechbrain.augment.Augmenter`` or :class:`iaug.augment.ImportantAug`),
     ``noise_mixer`` (noise shaped by its mask policy, the generator frozen) and
     ``spec_augment`` (an ``Augmenter`` on the [B, T, F] dB spectrogram, e.g.
-    of SpeechBrain's ``SpectrogramDrop``). None of them: the baseline. Dev and test are scored on
-    the input as given."""
+    of SpeechBrain's ``SpectrogramDrop``). None of them: the baseline. The
+    last two need a recognizer that reads the spectrogram. Dev and test are
+    scored on the input as given; the evaluator (:mod:`iaug.evaluate`) scores
+    any system through this class."""
 
     trainable = "recognizer"
 
@@ -119,10 +123,13 @@ class RecognizerBrain(_ImportanceBrain):
         wav_augment = getattr(self.hparams, "wav_augment", None)
         if train and wav_augment is not None:
             batch_size = wavs.shape[0]
-            wavs, lens = wav_augment(wavs, lens)
+            augmented = wav_augment(wavs, lens)
+            wavs, lens = augmented if isinstance(augmented, tuple) else (augmented, lens)
             if wavs.shape[0] != batch_size:
                 raise ValueError("wav_augment must keep the batch size "
                                  "(Augmenter: parallel_augment/concat_original False)")
+        if reads(self.modules.recognizer) == "waveform":
+            return self.hparams.task.forward(self.modules, wavs, lens)
         spec, spec_db, frame_mask = self.features(wavs, lens)
         mixer = getattr(self.hparams, "noise_mixer", None)
         if train and mixer is not None:

@@ -14,9 +14,16 @@ from speechbrain.utils.checkpoints import (
     register_checkpoint_hooks,
 )
 
-from iaug.pretrained import split_reference_state
-
 logger = logging.getLogger(__name__)
+
+
+def split_reference_state(state):
+    """Authors' ``model_state_dict`` -> (recognizer state, generator state)."""
+    rec = {k[len("classifier."):]: v for k, v in state.items() if k.startswith("classifier.")}
+    gen = {k[len("gen."):]: v for k, v in state.items() if k.startswith("gen.")}
+    if not rec or not gen:
+        raise ValueError("not an ImportantAug checkpoint: expected 'classifier.*' and 'gen.*' keys")
+    return rec, gen
 
 
 def best_checkpoint_dir(source, min_key="loss"):

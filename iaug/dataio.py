@@ -3,24 +3,11 @@
 import os
 
 import speechbrain as sb
-import soundfile as sf
-import torch
+
+from iaug.data.audio import SAMPLE_RATE, read_audio
 
 
-def read_wav(path, sample_rate=16000):
-    """Mono float32 waveform; a clear error names the file on any problem."""
-    try:
-        wav, sr = sf.read(path, dtype="float32", always_2d=True)
-    except (RuntimeError, OSError, sf.LibsndfileError) as err:
-        raise ValueError(f"cannot read audio file {path}: {err}") from None
-    if sr != sample_rate:
-        raise ValueError(f"audio file {path} is {sr} Hz, expected {sample_rate} Hz")
-    if wav.shape[0] == 0:
-        raise ValueError(f"audio file {path} is empty")
-    return torch.from_numpy(wav[:, 0].copy())
-
-
-def audio_dataset(manifest, task, sample_rate=16000, replacements=None):
+def audio_dataset(manifest, task, sample_rate=SAMPLE_RATE, replacements=None):
     """DynamicItemDataset with ``sig`` plus the task's targets.
 
     ``manifest`` is a CSV path or a dict {id: {"wav": ..., <target columns>}}.
@@ -39,7 +26,7 @@ def audio_dataset(manifest, task, sample_rate=16000, replacements=None):
     @sb.utils.data_pipeline.takes("wav")
     @sb.utils.data_pipeline.provides("sig")
     def audio_pipeline(wav):
-        return read_wav(wav, sample_rate)
+        return read_audio(wav, sample_rate)
 
     sb.dataio.dataset.add_dynamic_item([data], audio_pipeline)
     keys = task.add_target_pipeline([data])

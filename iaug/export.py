@@ -23,14 +23,13 @@ from ruamel.yaml import YAML
 from iaug.checkpoints import load_state
 from iaug.data.gsc import GSC_LABELS
 
-# Top-level hparams that define the recognizer at inference time (both layouts
-# of iaug.inference); everything else in a training yaml is left behind.
-MODEL_KEYS = ("stft", "compute_features", "mean_var_norm", "embedding_model", "classifier",
-              "recognizer")
+# Top-level hparams that define the recognizer at inference time; everything
+# else in a training yaml is left behind.
+MODEL_KEYS = ("stft", "recognizer")
 
 # The generator's front end (the paper's 512-point STFT, hop 128).
 STFT_YAML = """\
-stft: !new:iaug.features.STFT
+stft: !new:iaug.models.STFT
     n_fft: 512
     hop_length: 128
 """
@@ -67,13 +66,13 @@ def model_section(hparams_file):
     section = {key: tree[key] for key in MODEL_KEYS if key in tree}
     if "recognizer" not in section:
         raise ValueError(f"{hparams_file} defines no 'recognizer': not an iaug recognizer system")
-    labels = tree.get("labels")
     task = tree.get("task")
-    if labels is None and hasattr(task, "get"):
-        labels = task.get("labels")
+    labels = task.get("labels") if hasattr(task, "get") else None
+    if not labels:
+        raise ValueError(f"{hparams_file}: its task has no labels: only label tasks are exported")
     out = io.StringIO()
     yaml.dump(section, out)
-    return out.getvalue(), [str(x) for x in (labels or GSC_LABELS)]
+    return out.getvalue(), [str(x) for x in labels]
 
 
 def write_folder(out, model_yaml, labels, recognizer_state, generator_state, provenance):
@@ -81,8 +80,7 @@ def write_folder(out, model_yaml, labels, recognizer_state, generator_state, pro
     os.makedirs(out, exist_ok=True)
     names = [line.split(":")[0] for line in model_yaml.splitlines()
              if line and not line[0].isspace() and not line.startswith("#")]
-    modules = "\n".join(f"    {name}: !ref <{name}>" for name in [*names, "generator"]
-                        if name != "recognizer" or "embedding_model" not in names)
+    modules = "\n".join(f"    {name}: !ref <{name}>" for name in [*names, "generator"])
     if "stft" not in names:
         model_yaml = STFT_YAML + model_yaml
         modules = "    stft: !ref <stft>\n" + modules

@@ -6,27 +6,22 @@
     importance = model.importance_map("yes.wav")     # [257, frames], 1 - noise mask
 
 A folder written by ``iaug-export`` holds hyperparams.yaml, recognizer.ckpt,
-generator.ckpt and labels.txt. Two recognizer layouts are understood:
-
-* the paper's recognizer (``recognizer`` on the STFT dB spectrogram);
-* SpeechBrain's x-vector classifier layout (``compute_features``,
-  ``mean_var_norm``, ``embedding_model``, ``classifier``, as in
-  ``speechbrain.inference.classifiers.EncoderClassifier``).
+generator.ckpt and labels.txt. The recognizer is any of :mod:`iaug.models`:
+one that reads the STFT dB spectrogram (the paper's) or one that reads the
+waveform (e.g. :class:`iaug.models.FeatureClassifier` on SpeechBrain's
+x-vector lobes); the generator always reads the ``stft`` front-end.
 """
 
 import torch
 from speechbrain.inference.interfaces import Pretrained
 
+from iaug.models import reads
+
 
 def wav_log_probs(mods, wavs, wav_lens=None):
-    """Log-probabilities [B, classes] of a batch under either layout.
-
-    Shared by training recipes and :class:`ImportantAugClassifier`, so an
-    exported model computes exactly what was trained.
-    """
-    if "embedding_model" in mods:
-        feats = mods["mean_var_norm"](mods["compute_features"](wavs), wav_lens)
-        return mods["classifier"](mods["embedding_model"](feats, wav_lens)).squeeze(1)
+    """Log-probabilities [B, classes] of a batch, as the recognizer was trained."""
+    if reads(mods["recognizer"]) == "waveform":
+        return mods["recognizer"](wavs, wav_lens)
     stft = mods["stft"]
     spec = stft(wavs)
     frame_mask = None if wav_lens is None else stft.frame_mask(wav_lens, spec.shape[-1])
@@ -37,11 +32,10 @@ class ImportantAugClassifier(Pretrained):
     """A keyword classifier with its importance-map generator.
 
     The hparams name ``labels`` (class names in output order), ``stft`` (the
-    generator's front end), a ``generator`` module and the recognizer's
-    modules (see the module doc).
+    generator's front end), a ``generator`` and a ``recognizer`` module.
     """
 
-    MODULES_NEEDED = ["stft", "generator"]
+    MODULES_NEEDED = ["stft", "generator", "recognizer"]
     HPARAMS_NEEDED = ["labels"]
 
     def classify_batch(self, wavs, wav_lens=None):

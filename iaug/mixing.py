@@ -8,11 +8,11 @@ energy below that SNR instead of renormalising it.
 import logging
 
 import numpy as np
-import soundfile as sf
 import torch
 
 from speechbrain.dataio.dataio import load_data_csv
 
+from iaug.data.audio import SAMPLE_RATE, read_audio
 from iaug.policies import accepts_frame_mask
 
 logger = logging.getLogger(__name__)
@@ -57,21 +57,13 @@ class NoiseBank:
         self.clips = clips.float()
 
     @classmethod
-    def from_csv(cls, csv_path, sample_rate=16000, max_clips=None):
+    def from_csv(cls, csv_path, sample_rate=SAMPLE_RATE, max_clips=None):
         """Read every ``wav`` of a manifest once; clips are cut/tiled to the first one's length."""
         paths = [row["wav"] for row in load_data_csv(csv_path).values()]
         if not paths:
             raise ValueError(f"noise manifest {csv_path} lists no files")
         paths = paths[:max_clips] if max_clips else paths
-        clips = []
-        for path in paths:
-            try:
-                wav, sr = sf.read(path, dtype="float32", always_2d=True)
-            except (RuntimeError, OSError) as err:
-                raise ValueError(f"cannot read noise file {path}: {err}") from None
-            if sr != sample_rate:
-                raise ValueError(f"noise file {path} is {sr} Hz, expected {sample_rate} Hz")
-            clips.append(wav[:, 0])
+        clips = [read_audio(path, sample_rate).numpy() for path in paths]
         length = len(clips[0])
         clips = [np.resize(c, length) if len(c) else np.zeros(length, "float32") for c in clips]
         logger.info("noise bank: %d clips of %d samples from %s", len(clips), length, csv_path)

@@ -4,8 +4,6 @@ matplotlib's Agg backend is used so plots are written on machines without a
 display (CI, clusters).
 """
 
-import csv
-import math
 import os
 import re
 from collections import defaultdict
@@ -16,7 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from iaug.features import STFT  # noqa: E402
+from iaug.models import STFT  # noqa: E402
+from iaug.scoring import read_results  # noqa: E402
 
 
 def _save(fig, out_png):
@@ -71,39 +70,14 @@ def plot_importance_maps(wavs, masks, out_png, titles=None, stft=None, noisy=Non
     return _save(fig, out_png)
 
 
-def _snr(value):
-    """SNR of a results row; None for the clean test set."""
-    try:
-        snr = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(snr) or math.isinf(snr) else snr
-
-
-def read_results(results_csv, metric="error_rate"):
-    """Rows of results.csv as dicts, with the metric and SNR parsed."""
-    with open(results_csv, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"{results_csv} has no rows")
-    missing = {"system", "test_set", "snr_db", metric} - set(rows[0])
-    if missing:
-        raise ValueError(f"{results_csv} lacks column(s) {sorted(missing)}")
-    for row in rows:
-        row["snr"] = _snr(row["snr_db"])
-        row["value"] = float(row[metric])
-    return rows
-
-
-def plot_error_vs_snr(results_csv, out_png, metric="error_rate"):
+def plot_error_vs_snr(results_csv, out_png, metric_name="error rate"):
     """One line per system (and noise type, when there are several) over SNR;
     the clean test set is a separate marker at the right of the axis.
 
-    ``results_csv`` has the columns system,test_set,snr_db,<metric>,num_utts
-    (``snr_db`` empty, ``clean`` or ``inf`` for clean sets); ``metric`` is e.g.
-    ``error_rate`` (keyword spotting) or ``wer`` (ASR).
+    ``results_csv`` is a results file (:func:`iaug.scoring.read_results`);
+    ``metric_name`` labels the axis (``error rate``, ``WER``).
     """
-    rows = read_results(results_csv, metric)
+    rows = read_results(results_csv)
     lines = defaultdict(list)
     clean = defaultdict(list)
     families = set()
@@ -135,7 +109,7 @@ def plot_error_vs_snr(results_csv, out_png, metric="error_rate"):
         # rotated: close SNRs (-12.5, -10) would overlap
         ax.set_xticklabels([f"{s:g}" for s in snrs] + ["clean"], rotation=45)
     ax.set_xlabel("test SNR (dB)")
-    ax.set_ylabel(metric.replace("_", " ") + (" (%)" if metric in ("error_rate", "wer") else ""))
+    ax.set_ylabel(f"{metric_name} (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -1,22 +1,33 @@
 """What every iaug training script does around its Brain.
 
 Command line: ``python train_x.py hparams.yaml [--preset PRESET.yaml]
-[--key value ...]``. A preset is a yaml mapping of overrides: its top-level
-keys apply to every hparams file, the entries of its ``per_file:`` section,
-named after an hparams file's stem (``baseline``, ``noise``, ...), to that
-file only. Explicit ``--key value``
-overrides win over the preset.
+[--key value ...]``.
+
+An hparams file may name a ``base:`` file (a path relative to it): it then
+holds only what differs from its base, and is read as the base with its own
+keys laid over it (mappings merged key by key, anything else replaced). An
+arm of a recipe is such a file over the recipe's ``baseline.yaml``; bases
+may chain.
+
+A preset is a yaml mapping of overrides: its top-level keys apply to every
+hparams file, the entries of its ``per_file:`` section, named after an hparams
+file's stem (``baseline``, ``noise``, ...), to that file only. Explicit
+``--key value`` overrides win over the preset. Every override must name a
+setting the file (with its base) has.
 """
 
+import io
 import json
 import logging
 import os
 import sys
+from datetime import date
 
+import ruamel.yaml
 import speechbrain as sb
 import torch
 import yaml
-from hyperpyyaml import load_hyperpyyaml
+from hyperpyyaml import load_hyperpyyaml, resolve_references
 
 from iaug.dataio import audio_dataset
 
@@ -48,19 +59,91 @@ def parse_arguments(argv):
     return hparams_file, run_opts, yaml.safe_dump(merged) if merged else ""
 
 
+BASE_KEY = "base"
+
+
+def _tag(node):
+    return getattr(getattr(node, "tag", None), "value", None)
+
+
+def _lay_over(tree, top):
+    """``top``'s keys laid over ``tree``: a mapping over a mapping is merged
+    key by key unless it names another class (another ``!new:`` tag);
+    anything else is replaced."""
+    for key, value in top.items():
+        old = tree.get(key)
+        if (isinstance(value, dict) and isinstance(old, dict)
+                and _tag(value) in (None, _tag(old))):
+            _lay_over(tree[key], value)
+        else:
+            tree[key] = value
+    return tree
+
+
+def compose(hparams_file):
+    """The yaml tree of an hparams file after its ``base:`` chain (tags kept)."""
+    with open(hparams_file, encoding="utf-8") as f:
+        tree = ruamel.yaml.YAML().load(f) or {}
+    base = tree.pop(BASE_KEY, None)
+    if base is None:
+        return tree
+    base_file = os.path.join(os.path.dirname(hparams_file), base)
+    if not os.path.isfile(base_file):
+        raise SystemExit(f"{hparams_file}: base file {base_file} not found")
+    return _lay_over(compose(base_file), tree)
+
+
+def composed_yaml(hparams_file, overrides=""):
+    """yaml text of an hparams file after its bases and ``overrides`` (yaml
+    text); an override that names no setting of the file is an error."""
+    tree = compose(hparams_file)
+    if overrides:
+        for key, value in (ruamel.yaml.YAML().load(overrides) or {}).items():
+            if key not in tree:
+                raise SystemExit(f"{hparams_file}: unknown setting '{key}' (a typo? the file "
+                                 f"and its base have no such key)")
+            _lay_over(tree, {key: value})
+    out = io.StringIO()
+    ruamel.yaml.YAML().dump(tree, out)
+    return out.getvalue()
+
+
+def resolved_yaml(hparams_file, overrides=""):
+    """:func:`composed_yaml` with every ``!ref`` resolved. hyperpyyaml resolves
+    in key order, and a base key may refer to a key its arm adds later whose
+    value is itself a reference (``init_from`` -> ``init_generator`` ->
+    ``exp_dir``): resolving again until nothing changes settles such chains."""
+    text = composed_yaml(hparams_file, overrides)
+    for _ in range(5):
+        resolved = resolve_references(io.StringIO(text)).getvalue()
+        if resolved == text:
+            break
+        text = resolved
+    return text
+
+
+def load(hparams_file, overrides=None):
+    """The hparams objects of a file after its bases and ``overrides`` (a
+    dict or yaml text): what ``load_hyperpyyaml`` gives for a plain file."""
+    if isinstance(overrides, dict):
+        overrides = yaml.safe_dump(overrides)
+    return load_hyperpyyaml(io.StringIO(resolved_yaml(hparams_file, overrides or "")))
+
+
 def load_hparams(argv):
     hparams_file, run_opts, overrides = parse_arguments(argv)
     sb.utils.distributed.ddp_init_group(run_opts)
-    with open(hparams_file, encoding="utf-8") as f:
-        try:
-            hparams = load_hyperpyyaml(f, overrides)
-        except KeyError as err:
-            raise SystemExit(f"{hparams_file}: unknown setting {err}") from None
-    sb.create_experiment_directory(
-        experiment_directory=hparams["output_folder"],
-        hyperparams_to_save=hparams_file,
-        overrides=overrides,
-    )
+    text = resolved_yaml(hparams_file, overrides)
+    hparams = load_hyperpyyaml(io.StringIO(text))
+    sb.create_experiment_directory(experiment_directory=hparams["output_folder"])
+    if sb.utils.distributed.if_main_process():
+        # The resolved hparams of this run, base and overrides included: what
+        # the evaluator and iaug-export rebuild the system from.
+        with open(os.path.join(hparams["output_folder"], "hyperparams.yaml"), "w",
+                  encoding="utf-8") as f:
+            f.write(f"# Generated {date.today()} from:\n# {os.path.abspath(hparams_file)}\n"
+                    "# yamllint disable\n")
+            f.write(text)
     return hparams, run_opts
 
 
@@ -106,19 +189,28 @@ def train_and_test(brain_class, argv=None):
     return brain, summary
 
 
-def plain_value(hparams_file, key, preset_file=None):
-    """A plain setting of an hparams file after its preset (tags are not run)."""
+def plain_values(hparams_file, preset_file=None):
+    """The settings of an hparams file after its preset, tags not run
+    (a tagged value such as ``!new:...`` reads as None)."""
     class _Loader(yaml.SafeLoader):
         pass
 
     _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    with open(hparams_file, encoding="utf-8") as f:
-        values = yaml.load(f, Loader=_Loader)
+    values = yaml.load(composed_yaml(hparams_file), Loader=_Loader) or {}
     if preset_file:
         values.update(preset_overrides(preset_file, hparams_file))
-    if key not in values:
-        raise SystemExit(f"{hparams_file}: no setting '{key}'")
-    return values[key]
+    return values
+
+
+def plain_value(hparams_file, key, preset_file=None):
+    """One plain setting of an hparams file after its preset; ``a.b`` reads
+    ``b`` of mapping ``a``."""
+    value = plain_values(hparams_file, preset_file)
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise SystemExit(f"{hparams_file}: no setting '{key}'")
+        value = value[part]
+    return value
 
 
 if __name__ == "__main__":

@@ -1,15 +1,38 @@
-"""Results tables: rows of ``results.csv``, the markdown report, dev selection."""
+"""Results tables: the one reader and writer of ``results.csv``, the markdown
+report, dev selection. Every file is written whole or not at all."""
 
+import contextlib
 import csv
 import glob
 import json
 import logging
+import math
 import os
 import re
 
 logger = logging.getLogger(__name__)
 
+# One results table format for every recipe and task: the error rate is the
+# task's own (keyword error, WER, ...), in %.
 RESULT_FIELDS = ["system", "test_set", "snr_db", "error_rate", "num_utts"]
+
+
+@contextlib.contextmanager
+def atomic_open(path):
+    """Open ``path`` for writing text; it appears, whole, only on success."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            yield f
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def atomic_write(path, text):
+    with atomic_open(path) as f:
+        f.write(text)
 
 
 def test_set_name(manifest_path):
@@ -19,21 +42,51 @@ def test_set_name(manifest_path):
     return (match.group(1), float(match.group(2))) if match else (stem, None)
 
 
-def append_rows(results_csv, rows, fields=RESULT_FIELDS):
-    """Append rows, replacing earlier rows of the same (system, test_set, snr)."""
-    key = lambda r: (r["system"], r["test_set"], str(r["snr_db"]))
-    kept = read_rows(results_csv) if os.path.isfile(results_csv) else []
-    new_keys = {key(r) for r in rows}
-    kept = [r for r in kept if key(r) not in new_keys]
-    with open(results_csv, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
+def result_row(system, manifest_name, error_rate, num_utts):
+    """A results row; the test set and SNR come from the manifest's name."""
+    test_set, snr = test_set_name(manifest_name)
+    return {"system": system, "test_set": test_set, "snr_db": "" if snr is None else f"{snr:g}",
+            "error_rate": f"{error_rate:.4f}", "num_utts": num_utts}
+
+
+def write_results(results_csv, rows):
+    with atomic_open(results_csv) as f:
+        writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS)
         writer.writeheader()
-        writer.writerows(kept + rows)
+        writer.writerows({k: r[k] for k in RESULT_FIELDS} for r in rows)
 
 
-def read_rows(results_csv):
+def append_rows(results_csv, rows):
+    """Add rows, replacing earlier rows of the same (system, test_set, snr)."""
+    key = lambda r: (r["system"], r["test_set"], str(r["snr_db"]))
+    kept = read_results(results_csv) if os.path.isfile(results_csv) else []
+    new_keys = {key(r) for r in rows}
+    write_results(results_csv, [r for r in kept if key(r) not in new_keys] + list(rows))
+
+
+def snr_value(value):
+    """SNR of a results row as a float; None for a clean test set."""
+    try:
+        snr = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(snr) or math.isinf(snr) else snr
+
+
+def read_results(results_csv):
+    """Rows of a results file as dicts (:data:`RESULT_FIELDS`, as text), with
+    ``snr`` (float or None) and ``value`` (the error rate, float) parsed."""
     with open(results_csv, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{results_csv} has no rows")
+    missing = set(RESULT_FIELDS) - set(rows[0])
+    if missing:
+        raise ValueError(f"{results_csv} lacks column(s) {sorted(missing)}")
+    for row in rows:
+        row["snr"] = snr_value(row["snr_db"])
+        row["value"] = float(row["error_rate"])
+    return rows
 
 
 def relative_reduction(error, reference):
@@ -41,14 +94,14 @@ def relative_reduction(error, reference):
     return 100.0 * (reference - error) / reference if reference > 0 else float("nan")
 
 
-def results_markdown(rows, metric="error_rate", baseline="baseline", conventional="noise"):
+def results_markdown(rows, metric_name="error rate", baseline="baseline", conventional="noise"):
     """Markdown table: systems x test sets, then relative reductions on each set."""
     sets = sorted({(r["test_set"], r["snr_db"]) for r in rows},
                   key=lambda s: (s[1] != "", s[0], float(s[1]) if s[1] else 0.0))
     systems = list(dict.fromkeys(r["system"] for r in rows))
-    value = {(r["system"], r["test_set"], r["snr_db"]): float(r[metric]) for r in rows}
+    value = {(r["system"], r["test_set"], r["snr_db"]): float(r["error_rate"]) for r in rows}
     label = lambda s: s[0] if s[1] == "" else f"{s[0]} {float(s[1]):g} dB"
-    lines = [f"{metric.replace('_', ' ')} (%), lower is better", "",
+    lines = [f"{metric_name} (%), lower is better", "",
              "| system | " + " | ".join(label(s) for s in sets) + " |",
              "|---" * (len(sets) + 1) + "|"]
     for system in systems:
@@ -97,8 +150,8 @@ def select_on_dev(candidates, link):
         raise FileExistsError(f"{link} exists and is not a selection link; remove it")
     else:
         os.symlink(target, link)
-    with open(link + ".selection.json", "w", encoding="utf-8") as f:
-        json.dump({"chosen": best, "dev_scores": scores}, f, indent=2)
+    atomic_write(link + ".selection.json",
+                 json.dumps({"chosen": best, "dev_scores": scores}, indent=2))
     logger.info("selected %s on dev (error, loss) = %s", best, scores[best])
     return best, scores
 
@@ -114,3 +167,13 @@ def dev_choices(exp_dir, metric="error"):
         lines.append(f"- `{os.path.basename(path)[:-len('.selection.json')]}` = "
                      f"`{os.path.basename(sel['chosen'])}` (dev {metric} / loss: {scores})")
     return lines
+
+
+if __name__ == "__main__":
+    # run.sh: python -m iaug.scoring select LINK CANDIDATE... (the choice on dev)
+    import sys
+
+    if len(sys.argv) < 4 or sys.argv[1] != "select":
+        sys.exit("usage: python -m iaug.scoring select LINK CANDIDATE...")
+    logging.basicConfig(level=logging.INFO, format="%(name)s - %(message)s")
+    print("chosen on dev:", os.path.basename(select_on_dev(sys.argv[3:], sys.argv[2])[0]))

@@ -8,8 +8,9 @@ import speechbrain as sb
 import torch
 
 from iaug.brains import GeneratorBrain, RecognizerBrain
-from iaug.ctc import CTCRecognition, CTCRecognizer
-from iaug.features import STFT
+from iaug.tasks import CTCRecognition
+from iaug.models import CTCRecognizer
+from iaug.models import STFT
 from iaug.mixing import NoiseBank, NoiseMixer
 from iaug.models import MaskGenerator
 from iaug.policies import LearnedMask

@@ -11,8 +11,9 @@ import types
 import pytest
 import torch
 
-from iaug.ctc import CTCRecognition, CTCRecognizer
-from iaug.features import STFT
+from iaug.tasks import CTCRecognition
+from iaug.models import CTCRecognizer
+from iaug.models import STFT
 from iaug.losses import importance_loss
 from iaug.mixing import NoiseBank, NoiseMixer, snr_gain
 from iaug.models import MaskGenerator
@@ -100,7 +101,7 @@ def test_recognizer_outputs_and_ctc_loss_ignore_padding(networks):
     for i, n in enumerate(len1.tolist()):
         assert torch.allclose(lp1[i, :n], lp2[i, :n], atol=1e-5)
     assert torch.allclose(task.loss((lp1, len1), batch), task.loss((lp2, len2), batch), rtol=1e-5)
-    assert task.decode((lp1, len1)) == task.decode((lp2, len2))
+    assert task.hypotheses((lp1, len1)) == task.hypotheses((lp2, len2))
 
 
 def test_generator_objective_and_gradients_ignore_padding(networks):

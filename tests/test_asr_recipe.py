@@ -43,18 +43,21 @@ def test_tiny_asr_recipe_all_stages(tmp_path):
 
     with open(os.path.join(exp, "results.csv")) as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["system", "test_set", "snr_db", "wer", "num_utts"]
+    assert list(rows[0]) == ["system", "test_set", "snr_db", "error_rate", "num_utts"]
     cells = {(r["system"], r["test_set"], r["snr_db"]) for r in rows}
     assert cells == {(s, "test", "") for s in SYSTEMS} | {(s, "qut", n) for s in SYSTEMS for n in SNRS}
     for r in rows:
-        assert float(r["wer"]) >= 0.0 and int(r["num_utts"]) == 8
+        assert float(r["error_rate"]) >= 0.0 and int(r["num_utts"]) == 8
     md = open(os.path.join(exp, "results.md")).read()
-    assert "Relative error reduction against baseline" in md and "| importantaug |" in log
-    for png in ("wer_vs_snr.png", "importance_maps.png"):
+    assert "WER (%)" in md and "Relative error reduction against baseline" in md
+    assert "| importantaug |" in log
+    for png in ("error_vs_snr.png", "importance_maps.png"):
         with open(os.path.join(exp, png), "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert os.path.islink(os.path.join(exp, "noise"))
-    assert os.path.isfile(os.path.join(exp, "baseline", "eval", "qut_snr0.txt"))
+    with open(os.path.join(exp, "baseline", "eval", "qut_snr0.csv")) as f:
+        decisions = list(csv.DictReader(f))  # per utterance: words, edits
+    assert len(decisions) == 8 and all(int(d["ref_tokens"]) > 0 for d in decisions)
     assert list(Path(data, "tokenizer").glob("*_unigram.model"))
 
     # A rerun skips every finished stage.

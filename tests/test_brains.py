@@ -3,11 +3,10 @@
 import os
 
 import torch
-from hyperpyyaml import load_hyperpyyaml
 
 from iaug.brains import GeneratorBrain, RecognizerBrain
 from iaug.checkpoints import load_state
-from iaug.recipe import train_and_test
+from iaug.recipe import load, train_and_test
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 HPARAMS = os.path.join(ROOT, "egs", "gsc_qut", "kws", "hparams")
@@ -36,8 +35,8 @@ def test_generator_stage_keeps_recognizer_frozen(toy_corpus, tmp_path):
     assert not brain.modules.recognizer.training
     # the generator did learn: its best checkpoint differs from its (seeded) init
     trained, _ = load_state(os.path.join(exp, "generator"), "generator")
-    with open(os.path.join(HPARAMS, "generator.yaml")) as f:
-        init = load_hyperpyyaml(f, {"data_dir": toy_corpus, "exp_dir": exp})["generator"]
+    init = load(os.path.join(HPARAMS, "generator.yaml"),
+                {"data_dir": toy_corpus, "exp_dir": exp})["generator"]
     assert not same(trained, init)
     assert 0 < summary["best_dev"]["mean_mask"] < 1
 

@@ -1,11 +1,13 @@
-"""Resampler, WAV writer, espeak rendering, noise floor and SNR mixing."""
+"""Audio reader, resampler, WAV writer, espeak rendering, noise floor and SNR mixing."""
 import numpy as np
+import pytest
 import soundfile as sf
+import torch
 
-from iaug.data.audio import resample, write_wav
+from iaug.data.audio import read_audio, resample, write_wav
 from iaug.data.espeak import VoiceProfile, render
-from iaug.data.noise import noise_floor
 from iaug.data.noisy_sets import make_noisy_sets, snr_tag
+from iaug.data.synth_noise import noise_floor
 
 
 def test_resample_keeps_a_tone():
@@ -21,6 +23,22 @@ def test_resample_removes_what_cannot_be_kept():
     t = np.arange(48000) / 48000
     y = resample(np.sin(2 * np.pi * 12000 * t), 48000, 16000)  # above the new Nyquist
     assert np.sqrt(np.mean(y[200:-200] ** 2)) < 1e-3
+
+
+def test_read_audio_mono_float32_and_one_line_errors(tmp_path):
+    x = (0.5 * np.sin(np.arange(1000) * 0.05)).astype(np.float32)
+    write_wav(tmp_path / "ok.wav", x, fmt="float")
+    y = read_audio(str(tmp_path / "ok.wav"))
+    assert isinstance(y, torch.Tensor) and y.dtype == torch.float32 and y.dim() == 1
+    assert np.array_equal(y.numpy(), x)
+    (tmp_path / "bad.wav").write_bytes(b"RIFF not audio")
+    write_wav(tmp_path / "empty.wav", np.zeros(0))
+    write_wav(tmp_path / "8k.wav", x, sr=8000)
+    for name, why in (("bad.wav", "cannot read"), ("empty.wav", "empty"), ("8k.wav", "8000 Hz")):
+        with pytest.raises(ValueError) as err:
+            read_audio(str(tmp_path / name))
+        assert name in str(err.value) and why in str(err.value) and "\n" not in str(err.value)
+    assert read_audio(str(tmp_path / "8k.wav"), sample_rate=8000).shape == (1000,)
 
 
 def test_wav_roundtrip_and_bytes(tmp_path):

@@ -18,7 +18,7 @@ import yaml
 from iaug.data import download as dl
 from iaug.data.audio import write_wav
 from iaug.data.gsc import which_set
-from iaug.data.synth import choose_speaker_ids
+from iaug.data.gsc_synth import choose_speaker_ids
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "egs/gsc_qut/kws/local/prepare_data.py"

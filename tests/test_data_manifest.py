@@ -9,7 +9,8 @@ import pytest
 import soundfile as sf
 
 from iaug.data.audio import write_wav
-from iaug.data.manifest import DataError, build_manifests
+from iaug.data.gsc import build_manifests
+from iaug.data.manifest import DataError
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "egs/gsc_qut/kws/local/prepare_data.py"

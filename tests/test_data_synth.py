@@ -12,8 +12,8 @@ import pytest
 import soundfile as sf
 
 from iaug.data.gsc import GSC_LABELS, which_set
-from iaug.data.noise import BABBLE_WORDS, TEST_TYPES, TRAIN_TYPES
-from iaug.data.synth import make_speaker, speaker_clips
+from iaug.data.gsc_synth import make_speaker, speaker_clips
+from iaug.data.synth_noise import BABBLE_WORDS, TEST_TYPES, TRAIN_TYPES
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "egs/gsc_qut/kws/local/prepare_data.py"

@@ -1,8 +1,11 @@
-"""iaug-eval reads a score back from its saved decisions only while they are
-newer than the checkpoint and the manifest."""
+"""iaug-eval reuses saved decisions only when they were made by the same
+checkpoint on the same test-set contents; a foreign folder never takes a test
+set's place."""
 
+import csv
 import json
 import os
+import shutil
 
 import speechbrain as sb
 
@@ -10,46 +13,73 @@ from conftest import fake_kws_system, make_toy_corpus
 from iaug.cli.evaluate import main
 from iaug.models import Recognizer
 
-def evaluate(exp, manifest, capsys, *extra):
-    """Error rate, and whether the saved decisions were read back (file untouched)."""
+
+def evaluate(exp, capsys, *args):
+    """The JSON score line and whether the decisions file was left untouched."""
     decisions = os.path.join(exp, "baseline", "eval", "test.csv")
     before = os.stat(decisions).st_mtime_ns if os.path.exists(decisions) else None
-    assert main(["--exp_dir", exp, "--system", "baseline", "--manifest", manifest, *extra]) == 0
+    assert main(["--exp_dir", exp, "--system", "baseline", *args]) == 0
     score = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    return score["error_rate"], os.stat(decisions).st_mtime_ns == before
+    return score, os.path.exists(decisions) and os.stat(decisions).st_mtime_ns == before
 
 
-def test_saved_decisions_are_reused_until_stale(tmp_path, capsys):
+def test_saved_decisions_are_reused_only_when_they_match(tmp_path, capsys):
     corpus = make_toy_corpus(str(tmp_path / "toy"))
     manifest = os.path.join(corpus, "manifests", "test.csv")
     exp = str(tmp_path / "exp")
     fake_kws_system(exp)
-    decisions = os.path.join(exp, "baseline", "eval", "test.csv")
+    score, reused = evaluate(exp, capsys, "--manifest", manifest)
+    assert not reused and score["num_utts"] == 4
+    with open(score["decisions"], newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["ID"] for r in rows] == [f"{w}_5" for w in ("backward", "bed", "bird", "cat")]
+    assert 100.0 * sum(r["errors"] != "0" for r in rows) / 4 == score["error_rate"]
 
-    rate, reused = evaluate(exp, manifest, capsys)
-    assert not reused and os.path.isfile(decisions)
-    # the rerun reads the file: change one decision there and the score follows
-    with open(decisions) as f:
-        lines = f.read().splitlines()
-    utt, label, prediction, correct = lines[1].split(",")
-    flipped = label if correct == "0" else ("yes" if label != "yes" else "no")
-    lines[1] = ",".join([utt, label, flipped, str(int(flipped == label))])
-    with open(decisions, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    n = len(lines) - 1
-    edited, reused = evaluate(exp, manifest, capsys)
+    _, reused = evaluate(exp, capsys, "--manifest", manifest)
     assert reused
-    assert abs(abs(edited - rate) - 100.0 / n) < 1e-9
-
-    # --rescore, and a newer best checkpoint, both score the recognizer again
-    again, reused = evaluate(exp, manifest, capsys, "--rescore")
-    assert not reused and again == rate
+    # touching the manifest changes nothing; changing what it lists does
+    os.utime(manifest)
+    _, reused = evaluate(exp, capsys, "--manifest", manifest)
+    assert reused
+    with open(manifest) as f:
+        lines = f.read().splitlines()
+    with open(manifest, "w") as f:
+        f.write("\n".join(lines[:-1]) + "\n")
+    score, reused = evaluate(exp, capsys, "--manifest", manifest)
+    assert not reused and score["num_utts"] == 3
+    # --rescore, and a new best checkpoint, score again
+    _, reused = evaluate(exp, capsys, "--manifest", manifest, "--rescore")
+    assert not reused
     sb.utils.checkpoints.Checkpointer(os.path.join(exp, "baseline", "save"),
                                       {"recognizer": Recognizer()}).save_checkpoint(meta={"loss": 1.0})
-    _, reused = evaluate(exp, manifest, capsys)
+    _, reused = evaluate(exp, capsys, "--manifest", manifest)
     assert not reused
-    _, reused = evaluate(exp, manifest, capsys)
-    assert reused
-    os.utime(manifest)  # the test set was rebuilt
-    _, reused = evaluate(exp, manifest, capsys)
-    assert not reused
+
+
+def test_a_folder_named_like_a_test_set_keeps_its_own_decisions(tmp_path, capsys):
+    corpus = make_toy_corpus(str(tmp_path / "toy"))
+    manifest = os.path.join(corpus, "manifests", "test.csv")
+    exp = str(tmp_path / "exp")
+    fake_kws_system(exp)
+    stage, _ = evaluate(exp, capsys, "--manifest", manifest)
+    # a foreign folder called "test", in Speech Commands layout
+    foreign = tmp_path / "elsewhere" / "test"
+    shutil.copytree(os.path.join(corpus, "wav"), foreign)
+    other, _ = evaluate(exp, capsys, "--data_dir", str(foreign))
+    assert other["decisions"] != stage["decisions"] and other["num_utts"] == 24
+    again, reused = evaluate(exp, capsys, "--manifest", manifest)
+    assert reused and again == stage
+
+
+def test_results_table_is_written_whole(tmp_path, capsys):
+    corpus = make_toy_corpus(str(tmp_path / "toy"))
+    manifest = os.path.join(corpus, "manifests", "test.csv")
+    exp = str(tmp_path / "exp")
+    fake_kws_system(exp)
+    table = os.path.join(exp, "results.csv")
+    evaluate(exp, capsys, "--manifest", manifest, "--results_csv", table)
+    before = open(table).read()
+    # a failing call leaves the previous table as it was
+    assert main(["--exp_dir", exp, "--system", "baseline", "--manifest", "/nonexistent.csv",
+                 "--results_csv", table]) == 1
+    assert open(table).read() == before

@@ -10,7 +10,7 @@ import torch
 from conftest import REFERENCE_DIR, fake_kws_system
 from iaug.data.gsc import GSC_LABELS
 from iaug.export import main as export_main
-from iaug.features import STFT
+from iaug.models import STFT
 from iaug.inference import ImportantAugClassifier
 
 CKPT = os.path.join(REFERENCE_DIR, "importantaug_clf_frozen.pt")

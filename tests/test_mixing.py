@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from iaug.features import STFT
+from iaug.models import STFT
 from iaug.mixing import NoiseBank, NoiseMixer, masked_power, snr_gain
 from iaug.policies import AllOnes
 

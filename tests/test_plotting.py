@@ -46,16 +46,16 @@ def test_importance_maps(tmp_path):
     assert_png(out)
 
 
-@pytest.mark.parametrize("metric", ["error_rate", "wer"])
-def test_error_vs_snr(tmp_path, metric):
-    out = plot_error_vs_snr(write_results(tmp_path / "results.csv", metric), str(tmp_path / "snr.png"),
-                            metric=metric)
+@pytest.mark.parametrize("metric_name", ["error rate", "WER"])
+def test_error_vs_snr(tmp_path, metric_name):
+    out = plot_error_vs_snr(write_results(tmp_path / "results.csv"), str(tmp_path / "snr.png"),
+                            metric_name)
     assert_png(out)
 
 
-def test_error_vs_snr_needs_the_metric(tmp_path):
-    with pytest.raises(ValueError, match="wer"):
-        plot_error_vs_snr(write_results(tmp_path / "results.csv"), str(tmp_path / "x.png"), metric="wer")
+def test_error_vs_snr_needs_a_results_table(tmp_path):
+    with pytest.raises(ValueError, match="error_rate"):
+        plot_error_vs_snr(write_results(tmp_path / "results.csv", "wer"), str(tmp_path / "x.png"))
 
 
 def test_cli(tmp_path, toy_corpus):

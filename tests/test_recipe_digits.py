@@ -12,7 +12,7 @@ from hyperpyyaml import load_hyperpyyaml
 
 from conftest import REFERENCE_DIR, make_toy_corpus
 from iaug.checkpoints import load_weights
-from iaug.dataio import read_wav
+from iaug.data.audio import read_audio as read_wav
 from iaug.inference import ImportantAugClassifier, wav_log_probs
 
 RECIPE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "egs", "gsc_qut", "digits")

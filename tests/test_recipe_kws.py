@@ -42,7 +42,7 @@ def test_tiny_recipe_all_stages(tmp_path):
 
     # A rerun skips every finished stage.
     again = run("--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp,
-                "--stage", "0", "--stop_stage", "7")
+                "--stage", "0", "--stop_stage", "8")
     assert again.count("done, skipping") == 8  # baseline, 2 SNRs, generator, ia, null, 2 q
     assert "training" not in again.replace("done, skipping", "")
 
@@ -80,7 +80,7 @@ def test_unknown_option_and_preset_fail_clearly(tmp_path):
 
 
 def test_fixes_options_fail_clearly(tmp_path):
-    fixes = os.path.join(os.path.dirname(RUN), "fixes.sh")
+    fixes = os.path.join(os.path.dirname(RUN), "experiments", "fixes.sh")
     for args, message in ((["--fixes", "4"], 'the fixes are 1, 2 and 3'),
                           (["--fixes", "3 1"], 'runs fix 3 without fix 2, which chooses its SNR: pass --gen_snr'),
                           (["--fixes", "3", "--gen_snr", "15"], f"{tmp_path}/seed1/baseline is not trained")):
@@ -113,7 +113,7 @@ def test_benchmark_tiny_one_seed(tmp_path):
     # The fixes on that seed: stage B at conventional noise's SNR candidates
     # (tiny: 0 and 15 dB), a longer generator, and a generator trained at the
     # stage-B SNR (here set, 15 dB), chosen on dev.
-    fixes = os.path.join(os.path.dirname(RUN), "fixes.sh")
+    fixes = os.path.join(os.path.dirname(RUN), "experiments", "fixes.sh")
     args = ["--preset", "tiny", "--seeds", "1", "--gen_epochs", "3", "--gen_snr", "15",
             "--data_dir", data, "--bench_dir", bench]
     proc = subprocess.run(["bash", fixes, *args], capture_output=True, text=True, timeout=900, env=env)

@@ -8,20 +8,23 @@ import torch
 
 from conftest import REFERENCE_DIR
 from iaug.data.gsc import GSC_LABELS
-from iaug.pretrained import load_reference_checkpoint
+from iaug.export import export_reference
+from iaug.inference import ImportantAugClassifier
 
 CKPT = os.path.join(REFERENCE_DIR, "importantaug_clf_frozen.pt")
 OUTPUTS = os.path.join(REFERENCE_DIR, "reference_outputs.npz")
 
 
 @pytest.fixture(scope="module")
-def reference():
+def reference(tmp_path_factory):
     if not os.path.isfile(CKPT):
         pytest.fail(f"reference checkpoint missing: {CKPT} (shared/ must sit beside the repo)")
     ref = np.load(OUTPUTS)
-    model = load_reference_checkpoint(CKPT)
+    folder = export_reference(CKPT, str(tmp_path_factory.mktemp("authors")))
+    model = ImportantAugClassifier.from_hparams(source=folder, savedir=folder)
     wavs = torch.from_numpy(ref["waveforms"])
-    return ref, model.labels, model.log_probs(wavs).numpy(), model.noise_mask(wavs).numpy()
+    log_probs = model.classify_batch(wavs)[0].numpy()
+    return ref, model.hparams.labels, log_probs, 1.0 - model.importance_batch(wavs).numpy()
 
 
 def test_labels_are_reference_order(reference):

@@ -139,3 +139,28 @@ def test_checkpoint_cut_short_is_skipped(tmp_path):
     assert chosen.path == good.path
     assert torch.all(fresh.weight == 1.0)
     assert not cut.path.exists() and (tmp_path / ("BROKEN+" + cut.path.name)).exists()
+
+
+def test_every_recipe_resumes_with_its_early_stopping_state(tmp_path):
+    """The recipes' own counter (from their yaml) keeps the best dev loss
+    across a resume: SpeechBrain 1.1.2's forgets it."""
+    from speechbrain.utils.checkpoints import Checkpointer
+
+    from iaug.recipe import load
+
+    egs = os.path.join(ROOT, "egs")
+    for hparams_file, overrides in (
+            (os.path.join(egs, "librispeech", "asr", "hparams", "baseline.yaml"),
+             {"data_dir": str(tmp_path), "tokenizer": None}),
+            (os.path.join(egs, "gsc_qut", "digits", "hparams", "baseline.yaml"),
+             {"manifest_dir": str(tmp_path)}),
+            (os.path.join(HPARAMS, "baseline.yaml"), {"data_dir": str(tmp_path)})):
+        save = str(tmp_path / os.path.basename(os.path.dirname(os.path.dirname(hparams_file))))
+        overrides = {**overrides, "number_of_epochs": 10, "patience": 3}
+        counter = load(hparams_file, overrides)["epoch_counter"]
+        for dev_loss, _ in zip([0.9, 0.5, 0.7], counter):  # epochs 1-3
+            counter.update_metric(dev_loss)
+        Checkpointer(save, {"counter": counter}).save_checkpoint()
+        resumed = load(hparams_file, overrides)["epoch_counter"]
+        Checkpointer(save, {"counter": resumed}).recover_if_possible()
+        assert (resumed.current, resumed.best_limit, resumed.best_score) == (3, 2, 0.5), hparams_file

@@ -1,15 +1,35 @@
 #!/usr/bin/env bash
-# Shared by the recipes' run.sh, sourced after their options are parsed. Needs
-# root, exp_dir, data_dir, preset, preset_file, ngpu, device; optional: seed,
-# and train_extra (an array of overrides every training gets).
+# The helpers of every recipe's run.sh, sourced after its options are parsed.
+# Needs: root, exp_dir, preset, preset_file, ngpu, device, stage, stop_stage;
+# data_args (the overrides naming the recipe's data, e.g. --data_dir DIR);
+# optional: seed, train_extra (overrides every training gets).
 
-log() { echo "$(date '+%F %T') [stage $1] ${*:2}"; }
+log() { echo "$(date '+%F %T') [stage $stage_now] $*"; }
 
-run_stage() { stage_now=$1; [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
+# run_stage N WHAT: true (and announces "Stage N: WHAT") when N is in range
+run_stage() {
+  stage_now=$1
+  [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ] || return 1
+  echo "$(date '+%F %T') Stage $1: $2"
+}
+
+check_stages() {  # check_stages LAST: --stage/--stop_stage are stage numbers in order
+  local s
+  for s in "$stage" "$stop_stage"; do
+    [[ $s =~ ^[0-9]+$ ]] && [ "$s" -le "$1" ] || {
+      echo "$0: --stage and --stop_stage are numbers from 0 to $1 (got '$s'); see --help" >&2; exit 1; }
+  done
+  [ "$stage" -le "$stop_stage" ] || {
+    echo "$0: --stop_stage $stop_stage is before --stage $stage" >&2; exit 1; }
+}
+
+setting() {  # setting HPARAMS KEY: a plain value of an hparams file after the preset
+  python3 -m iaug.recipe "$1" "$2" "$preset_file"
+}
 
 train() {  # train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system
   local script=$1 hparams=$2 system=$3; shift 3
-  if [ -f "$exp_dir/$system/.done" ]; then log "$stage_now" "$system: done, skipping"; return; fi
+  if [ -f "$exp_dir/$system/.done" ]; then log "$system: done, skipping"; return; fi
   local launcher=(python3)
   if [ "$ngpu" -gt 1 ]; then
     local backend=gloo; [ "$device" = cuda ] && backend=nccl
@@ -18,11 +38,36 @@ train() {  # train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system
   fi
   if [ "$device" = cuda ] && [ "$ngpu" -le 1 ]; then set -- "$@" --device cuda:0; fi
   if [ -n "${seed:-}" ]; then set -- "$@" --seed "$seed"; fi
-  log "$stage_now" "training $system ($hparams, preset $preset)"
+  log "training $system ($hparams, preset $preset)"
   "${launcher[@]}" "$root/recipes/$script" "$hparams" --preset "$preset_file" \
-    --data_dir "$data_dir" --exp_dir "$exp_dir" --output_folder "$exp_dir/$system" \
+    "${data_args[@]}" --exp_dir "$exp_dir" --output_folder "$exp_dir/$system" \
     "${train_extra[@]}" "$@"
   touch "$exp_dir/$system/.done"
+}
+
+# sweep NAME KEY CANDIDATES TAG [overrides...]: one system NAME_<TAG><value>
+# per value of KEY listed in hparams/NAME.yaml's CANDIDATES (after the
+# preset), then the link NAME -> the one with the lowest dev error
+sweep() {
+  local name=$1 key=$2 candidates=$3 tag=$4 value systems=(); shift 4
+  for value in $(setting "hparams/$name.yaml" "$candidates"); do
+    train train_recognizer.py "hparams/$name.yaml" "${name}_$tag$value" --"$key" "$value" "$@"
+    systems+=("$exp_dir/${name}_$tag$value")
+  done
+  python3 -m iaug.scoring select "$exp_dir/$name" "${systems[@]}"
+}
+
+# evaluate SYSTEM...: every system on the clean (test*.csv) and noisy test
+# manifests of $manifests -> $exp_dir/results.csv (written whole), then
+# results.md with the figures; needs: manifests, eval_args (extra iaug-eval
+# options), report_args (extra options of iaug.cli.report)
+evaluate() {
+  local sets=() f
+  for f in "$manifests"/test*.csv "$manifests"/noisy/*.csv; do [ -e "$f" ] && sets+=("$f"); done
+  python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "$@" --manifest "${sets[@]}" \
+    --results_csv "$exp_dir/results.csv" --device "${device/cuda/cuda:0}" "${eval_args[@]}"
+  python3 -m iaug.cli.report --exp_dir "$exp_dir" --test_csv "$manifests/test.csv" "${report_args[@]}"
+  cat "$exp_dir/results.md"
 }
 
 foreach() {  # foreach NJ LOG_PREFIX FUNCTION ITEM...: FUNCTION ITEM for each ITEM.

@@ -1,11 +1,11 @@
 """iaug-plot: pictures of a trained ImportantAug system.
 
     iaug-plot importance --generator exp/generator --out maps.png a.wav b.wav
-    iaug-plot snr exp/results.csv --out error_vs_snr.png [--metric wer]
+    iaug-plot snr exp/results.csv --out error_vs_snr.png [--metric_name WER]
 
-``--generator`` is anything :func:`iaug.augment.load_generator` reads: an
-experiment folder, an exported model folder, a ``generator.ckpt`` or the
-authors' ``importantaug_clf_frozen.pt``.
+``--generator`` is an experiment folder (its own front-end is used), an
+exported model folder, a ``generator.ckpt`` or the authors'
+``importantaug_clf_frozen.pt``.
 """
 
 import argparse
@@ -16,14 +16,12 @@ import torch
 
 
 def importance(args):
-    from iaug.augment import load_generator
-    from iaug.dataio import read_wav
-    from iaug.features import STFT
+    from iaug.data.audio import read_audio
+    from iaug.evaluate import generator_with_frontend
     from iaug.plotting import plot_importance_maps
 
-    generator = load_generator(args.generator)
-    stft = STFT()
-    wavs = [read_wav(path) for path in args.wavs]
+    generator, stft = generator_with_frontend(args.generator)
+    wavs = [read_audio(path) for path in args.wavs]
     with torch.no_grad():  # one file at a time: the files may differ in length
         masks = [generator(stft.db(stft(wav[None])))[0] for wav in wavs]
     # "<word>/<file>": GSC-layout file names repeat across word folders
@@ -35,7 +33,7 @@ def importance(args):
 def snr(args):
     from iaug.plotting import plot_error_vs_snr
 
-    return plot_error_vs_snr(args.results_csv, args.out, metric=args.metric)
+    return plot_error_vs_snr(args.results_csv, args.out, args.metric_name)
 
 
 def main(argv=None):
@@ -50,7 +48,7 @@ def main(argv=None):
     curve = sub.add_parser("snr", help="error rate against SNR from a results.csv")
     curve.add_argument("results_csv")
     curve.add_argument("--out", required=True, help="PNG file")
-    curve.add_argument("--metric", default="error_rate", help="column to plot (error_rate, wer)")
+    curve.add_argument("--metric_name", default="error rate", help="the axis label (WER, ...)")
     curve.set_defaults(func=snr)
     args = parser.parse_args(argv)
     try:

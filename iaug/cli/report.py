@@ -1,62 +1,75 @@
-"""Stage 8's report: results.md, error-against-SNR plot, importance maps.
+"""The evaluation stage's report, for any recipe: results.md, the
+error-against-SNR plot and importance maps of the generator.
 
-    python -m iaug.cli.report --exp_dir exp/synth_demo --data_dir data/synth
+    python -m iaug.cli.report --exp_dir exp/synth_demo \\
+        --test_csv data/synth/manifests/test.csv [--generator G] [--metric_name WER]
+
+Reads ``<exp_dir>/results.csv`` (written by ``iaug-eval``) and the dev choices
+``<exp_dir>/*.selection.json``.
 """
 
 import argparse
 import os
+import sys
 
 import torch
-
-from iaug.checkpoints import load_weights
-from iaug.dataio import read_wav
-from iaug.features import STFT
-from iaug.models import MaskGenerator
-from iaug.plotting import plot_error_vs_snr, plot_importance_maps
-from iaug.scoring import dev_choices, read_rows, results_markdown
 from speechbrain.dataio.dataio import load_data_csv
+
+from iaug.data.audio import read_audio
+from iaug.evaluate import generator_with_frontend
+from iaug.plotting import plot_error_vs_snr, plot_importance_maps
+from iaug.scoring import atomic_write, dev_choices, read_results, results_markdown
 
 
 def importance_figure(generator_source, test_csv, out_png, num=4):
-    """Maps of the first test utterances of ``num`` different words."""
-    generator = MaskGenerator()
-    load_weights(generator, generator_source, "generator")
+    """Maps of the first test utterances with ``num`` different transcripts."""
+    generator, stft = generator_with_frontend(generator_source)
     rows, seen = [], set()
     for row in load_data_csv(test_csv).values():
-        if row["label"] not in seen:
-            seen.add(row["label"])
-            rows.append(row)
+        title = row.get("label") or " ".join(row.get("wrd", row["wav"]).lower().split()[:4])
+        if title not in seen:
+            seen.add(title)
+            rows.append((title, read_audio(row["wav"])))
         if len(rows) == num:
             break
-    wavs = torch.stack([read_wav(r["wav"]) for r in rows])
-    stft = STFT()
     with torch.no_grad():
-        masks = generator.eval()(stft.db(stft(wavs)))
-    plot_importance_maps(wavs, masks, out_png, titles=[r["label"] for r in rows], stft=stft)
+        masks = [generator(stft.db(stft(wav[None])))[0] for _, wav in rows]
+    plot_importance_maps([w for _, w in rows], masks, out_png, titles=[t for t, _ in rows],
+                         stft=stft)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--exp_dir", required=True)
-    parser.add_argument("--data_dir", required=True)
-    parser.add_argument("--generator", help="default: <exp_dir>/generator")
+    parser.add_argument("--test_csv", help="manifest whose first utterances the maps show")
+    parser.add_argument("--generator", help="default: <exp_dir>/generator, if it exists")
+    parser.add_argument("--metric_name", default="error rate")
+    parser.add_argument("--title", help="default: Results: <exp_dir>")
     args = parser.parse_args(argv)
     results_csv = os.path.join(args.exp_dir, "results.csv")
-    rows = read_rows(results_csv)
-    md = [f"# Results: {args.exp_dir}", "", results_markdown(rows)]
-    choices = dev_choices(args.exp_dir)
-    if choices:
-        md += ["Chosen on dev:", "", *choices, ""]
-    plot_error_vs_snr(results_csv, os.path.join(args.exp_dir, "error_vs_snr.png"))
-    md += ["![error against SNR](error_vs_snr.png)", ""]
-    generator = args.generator or os.path.join(args.exp_dir, "generator")
-    if os.path.exists(generator):
-        importance_figure(generator, os.path.join(args.data_dir, "manifests", "test.csv"),
-                          os.path.join(args.exp_dir, "importance_maps.png"))
-        md += ["![importance maps](importance_maps.png)", ""]
-    with open(os.path.join(args.exp_dir, "results.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(md))
+    try:
+        rows = read_results(results_csv)
+        md = [f"# {args.title or 'Results: ' + args.exp_dir}", "",
+              results_markdown(rows, args.metric_name)]
+        choices = dev_choices(args.exp_dir)
+        if choices:
+            md += ["Chosen on dev:", "", *choices, ""]
+        if any(r["snr"] is not None for r in rows):
+            plot_error_vs_snr(results_csv, os.path.join(args.exp_dir, "error_vs_snr.png"),
+                              args.metric_name)
+            md += [f"![{args.metric_name} against SNR](error_vs_snr.png)", ""]
+        generator = args.generator or os.path.join(args.exp_dir, "generator")
+        if args.test_csv and os.path.exists(generator):
+            importance_figure(generator, args.test_csv,
+                              os.path.join(args.exp_dir, "importance_maps.png"))
+            md += ["![importance maps](importance_maps.png)", ""]
+    except (FileNotFoundError, ValueError) as err:
+        print(f"report: error: {err}", file=sys.stderr)
+        return 1
+    atomic_write(os.path.join(args.exp_dir, "results.md"), "\n".join(md))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

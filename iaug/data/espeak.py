@@ -6,13 +6,13 @@ reusable for sentences (variable length, `length=None`).
 import io
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.sax.saxutils import escape
 
 import numpy as np
 import soundfile as sf
 
-from iaug.data.audio import resample
+from iaug.data.audio import SAMPLE_RATE, resample
 
 ESPEAK = "espeak-ng"
 # espeak-ng's own English accents (the mbrola ones need extra binaries)
@@ -42,6 +42,37 @@ class VoiceProfile:
 
     def espeak_voice(self):
         return f"{self.voice}+{self.variant}" if self.variant else self.voice
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A synthetic speaker of either corpus: a voice and a "microphone"."""
+    id: object                # GSC: 8 hex digits; LibriSpeech: a number
+    profile: VoiceProfile
+    floor_db: float           # the noise floor, dB re full scale (RMS)
+    chapter: int = 0          # LibriSpeech's chapter folder
+
+
+def draw_profile(rng):
+    """A speaker's usual voice, drawn from `rng` (voice, variant, pitch,
+    range, rate, level; in that order, which fixes the corpora's bytes)."""
+    return VoiceProfile(
+        voice=VOICES[rng.integers(len(VOICES))],
+        variant=VARIANTS[rng.integers(len(VARIANTS))],
+        pitch=int(rng.integers(25, 76)),
+        pitch_range=int(rng.integers(60, 161)),
+        rate=int(rng.integers(140, 201)),
+        gain_db=float(rng.uniform(-20, -3)))
+
+
+def vary_take(profile, rng):
+    """The speaker on one recording: pitch, range and rate a little off the
+    usual (nobody says a thing twice the same way)."""
+    return replace(
+        profile,
+        pitch=int(np.clip(profile.pitch + rng.integers(-4, 5), 0, 99)),
+        pitch_range=int(np.clip(profile.pitch_range + rng.integers(-10, 11), 20, 200)),
+        rate=int(np.clip(profile.rate + rng.integers(-12, 13), 120, 230)))
 
 
 def synthesize(ssml_body, profile):
@@ -93,7 +124,7 @@ def _finish(x, sr_in, profile, sr, length):
     return x.astype(np.float32)
 
 
-def render(text, profile, sr=16000, length=None):
+def render(text, profile, sr=SAMPLE_RATE, length=None):
     """Speak `text` with `profile`: float32 at `sr`, silence trimmed, peak at
     profile.gain_db; placed into `length` samples when given. Deterministic."""
     x, sr_in = synthesize(escape(text), profile)
@@ -114,7 +145,7 @@ def split_on_zeros(x, min_gap):
     return segments
 
 
-def render_words(words, profile, sr=16000, length=None, gap_s=0.6):
+def render_words(words, profile, sr=SAMPLE_RATE, length=None, gap_s=0.6):
     """`render` of each word, from ONE espeak-ng run (starting espeak-ng costs
     ten times more than speaking a word). espeak's SSML breaks are exact
     zeros, so the words are cut apart there; should the cut ever not give one

@@ -1,8 +1,18 @@
-"""Google Speech Commands v0.02: labels, the published split rule, split lists."""
+"""Google Speech Commands v0.02 (real or synthesized): labels, the published
+split rule, split lists and the keyword recipe's manifests of this layout.
+
+Speech manifests: `ID,duration,wav,label,speaker`; noise manifests:
+`ID,duration,wav,wav_format,wav_opts` (the two last columns let SpeechBrain's
+own `AddNoise`, which reads legacy CSVs, use the same noise bank). Besides the
+generic checks (:mod:`iaug.data.manifest`), a file in a folder that is not one
+of the 35 words is bad.
+"""
 import hashlib
 import os
 import re
 from pathlib import Path
+
+from iaug.data.manifest import check_files, noise_rows, report_bad, write_manifests
 
 # the 35 words, sorted: the reference label order
 GSC_LABELS = (
@@ -54,3 +64,42 @@ def list_splits(root):
         p.relative_to(root).as_posix() for p in root.glob("*/*.wav")
         if p.parent.name != BACKGROUND and p.relative_to(root).as_posix() not in held_out)
     return {"train": train, "dev": sorted(dev), "test": sorted(test)}
+
+
+def _speech_rows(root, rels):
+    """(id, path, label, speaker) for relative paths like `word/file.wav`."""
+    for rel in rels:
+        parts = Path(rel).parts
+        yield ("-".join(parts)[:-4], str(Path(root, rel).resolve()),
+               Path(rel).parent.name, speaker_of(rel))
+
+
+def collect(data_dir):
+    """{manifest name: (extra columns, rows)}: train/dev/test, noisy/<set>,
+    noise_train/dev (see :func:`iaug.data.manifest.write_manifests`)."""
+    data_dir = Path(data_dir)
+    root = data_dir / "speech_commands"
+    speech = {name: list(_speech_rows(root, rels)) for name, rels in list_splits(root).items()}
+    noisy_root = data_dir / "noisy_test"
+    if noisy_root.is_dir():
+        for d in sorted(p for p in noisy_root.iterdir() if p.is_dir()):
+            rels = sorted(p.relative_to(d).as_posix() for p in d.rglob("*.wav"))
+            speech[f"noisy/{d.name}"] = list(_speech_rows(d, rels))
+    sets = {name: (["label", "speaker"], rows) for name, rows in speech.items()}
+    for split in ("train", "dev"):
+        sets[f"noise_{split}"] = (["wav_format", "wav_opts"],
+                                  [(uid, wav, "wav", "") for uid, wav in noise_rows(data_dir, split)])
+    return sets
+
+
+def build_manifests(data_dir, on_bad="fail", nj=1, log=print):
+    """Write `data_dir/manifests/*.csv`; returns {manifest name: #rows}."""
+    sets = collect(data_dir)
+    checked = check_files([row[1] for _, rows in sets.values() for row in rows], nj)
+    bad = {wav: why for wav, (why, _) in checked.items() if why}
+    for name, (_, rows) in sets.items():
+        if not name.startswith("noise_"):
+            bad.update({wav: f"unknown label {label!r}" for _, wav, label, _ in rows
+                        if wav not in bad and label not in GSC_LABELS})
+    report_bad(Path(data_dir) / "manifests", bad, on_bad, log)
+    return write_manifests(Path(data_dir) / "manifests", sets, checked, bad, 4)

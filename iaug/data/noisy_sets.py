@@ -1,6 +1,6 @@
-"""Noisy copies of a test set at fixed SNRs (GSC-QUT and its synthetic twin).
+"""Noisy copies of a clean test set at fixed SNRs (both recipes).
 
-For every test file a seeded 1 s stretch (the clip's length) of one long noise
+For every test file a seeded stretch (the file's length) of one long noise
 recording is scaled by mean power to the target SNR and added. The stretch
 depends only on (seed, relative path), so the SNR copies differ only in noise
 level. Mixtures are written as 32-bit float WAV: no clipping and no 16-bit
@@ -8,6 +8,7 @@ rounding, so the SNR measured back from the files is the target SNR.
 """
 import hashlib
 import multiprocessing as mp
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,12 @@ def mix_at_snr(clean, noise, snr_db):
     return (clean + g * noise).astype(np.float32)
 
 
+def clear_noisy_sets(out_root, name):
+    """Remove every `<name>_snr*` set (also of SNRs no longer configured)."""
+    for d in Path(out_root).glob(f"{name}_snr*"):
+        shutil.rmtree(d)
+
+
 def _job(args):
     clean_root, out_root, name, rels, snrs, seed = args
     silent = 0
@@ -53,22 +60,24 @@ def _job(args):
         if not np.any(clean):
             silent += 1  # SNR undefined: keep the clip as it is
         for snr in snrs:
-            out = Path(out_root) / f"{name}_{snr_tag(snr)}" / rel
+            out = Path(out_root) / f"{name}_{snr_tag(snr)}" / Path(rel).with_suffix(".wav")
             out.parent.mkdir(parents=True, exist_ok=True)
             write_wav(out, clean if not np.any(clean) else mix_at_snr(clean, seg, snr), sr, fmt="float")
     return silent
 
 
 def make_noisy_sets(clean_root, rel_paths, noise, out_root, name, snrs, seed, nj=1, chunk=200):
-    """Write `out_root/<name>_snr<snr>/<rel>` for every rel path and SNR.
-    Returns the number of silent clean clips (copied without noise)."""
+    """Write `out_root/<name>_snr<snr>/<rel>` (suffix .wav) for every rel path
+    and SNR, after removing the old `<name>_snr*` sets. Returns the number of
+    silent clean files (copied without noise)."""
     global _NOISE
+    clear_noisy_sets(out_root, name)
     _NOISE = np.asarray(noise, dtype=np.float32)
     rel_paths = sorted(rel_paths)
     jobs = [(str(clean_root), str(out_root), name, rel_paths[i:i + chunk], list(snrs), seed)
             for i in range(0, len(rel_paths), chunk)]
     try:
-        with mp.get_context("fork").Pool(nj) as pool:
+        with mp.get_context("fork").Pool(max(1, nj)) as pool:
             return sum(pool.map(_job, jobs))
     finally:
         _NOISE = None

@@ -33,9 +33,9 @@ run_seed() {
   local seed=$1 exp=$bench_dir/seed$1
   mkdir -p "$exp"
   echo "$(date '+%F %T') [benchmark] seed $seed -> $exp"
-  ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 2 --stop_stage 7 --authors_generator true
-  ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 9 --stop_stage 9
-  ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 8 --stop_stage 8 > "$exp/stage8.log"
+  ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 2 --stop_stage 8 \
+    --authors_generator true --peers true
+  ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 9 --stop_stage 9 > "$exp/evaluation.log"
   echo "$(date '+%F %T') [benchmark] seed $seed finished"
 }
 

@@ -6,16 +6,21 @@
 #   ./run.sh --corpus synth --preset demo            # everything, offline
 #   ./run.sh --corpus librispeech --preset full --device cuda --ngpu 4
 #
-# Stages (run a range with --stage N --stop_stage M; finished stages skip):
+# The method in two stages, as for keyword spotting: the baseline (stage 2) on
+# clean speech; the generator (stage 4, stage A) against that frozen baseline;
+# ImportantAug (stage 5, stage B) fine-tunes the baseline with noise placed by
+# the frozen generator. Every arm fine-tunes the baseline (hparams/<arm>.yaml).
+#
+# Stages (run a range with --stage N --stop_stage M; finished systems skip):
 #   0 data           download LibriSpeech subsets, MUSAN and QUT (librispeech)
 #                    or synthesize the corpus and noise recordings (synth)
 #   1 manifests      training-noise clips, noisy test sets at data.yaml's SNRs,
 #                    SpeechBrain CSVs (every file checked once), sentencepiece
-#   2 baseline       CTC recognizer on clean speech
-#   3 noise          conventional noise, one system per SNR candidate, best on dev
-#   4 generator      ImportantAug stage A against the frozen baseline (CTC loss)
-#   5 importantaug   ImportantAug stage B with the frozen generator
-#   6 null           Null ImportantAug (all-ones mask)
+#   2 baseline       CTC recognizer on clean speech            <- nothing
+#   3 noise          conventional noise, one system per SNR, best on dev  <- baseline
+#   4 generator      ImportantAug stage A (CTC loss)           <- frozen baseline
+#   5 importantaug   ImportantAug stage B                      <- baseline + frozen generator
+#   6 null           Null ImportantAug (all-ones mask)         <- baseline
 #   7 evaluation     WER of every system on clean + noisy test sets ->
 #                    results.csv, results.md, error-vs-SNR plot, importance maps
 set -euo pipefail
@@ -36,68 +41,61 @@ archive_dir=""          # archives fetched by hand (librispeech)
 on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 
 . "$root/tools/parse_options.sh"
+. "$root/tools/recipe_lib.sh"
+check_stages 7
 case "$corpus" in synth|librispeech) ;; *) echo "run.sh: --corpus is synth or librispeech" >&2; exit 1 ;; esac
 [ -n "$data_dir" ] || data_dir=data/${corpus}_${preset}
 [ -n "$exp_dir" ] || exp_dir=exp/${corpus}_${preset}
-hp=hparams
-preset_file=$hp/presets/$preset.yaml
+preset_file=hparams/presets/$preset.yaml
 [ -f "$preset_file" ] || { echo "run.sh: unknown preset '$preset' (no $preset_file)" >&2; exit 1; }
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 [ -n "$nthreads" ] && export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
+manifests=$data_dir/manifests
 mkdir -p "$exp_dir"
 
 # tokenizer type and size of this corpus (data.yaml), for stage 1 and training
-read -r token_type vocab_size < <(python3 -c 'import sys, yaml
-t = yaml.safe_load(open(sys.argv[1]))["tokenizer"][sys.argv[2]]
-print(t["token_type"], t["vocab_size"])' $hp/data.yaml "$corpus")
-
+token_type=$(python3 -m iaug.recipe hparams/data.yaml "tokenizer.$corpus.token_type")
+vocab_size=$(python3 -m iaug.recipe hparams/data.yaml "tokenizer.$corpus.vocab_size")
+data_args=(--data_dir "$data_dir")
 train_extra=(--vocab_size "$vocab_size" --token_type "$token_type")
-. "$root/tools/recipe_lib.sh"
 
-if run_stage 0; then
-  log 0 "data: corpus=$corpus preset=$preset -> $data_dir"
+if run_stage 0 "data: corpus=$corpus preset=$preset -> $data_dir"; then
   python3 local/prepare_data.py download --corpus "$corpus" --preset "$preset" \
     --data_dir "$data_dir" --nj "$nj" ${archive_dir:+--archive_dir "$archive_dir"}
 fi
 
-if run_stage 1; then
-  log 1 "noise clips, noisy test sets, manifests, tokenizer -> $data_dir"
+if run_stage 1 "noise clips, noisy test sets, manifests, tokenizer -> $data_dir"; then
   python3 local/prepare_data.py manifests --corpus "$corpus" --preset "$preset" \
     --data_dir "$data_dir" --nj "$nj" --on_bad "$on_bad" \
     --vocab_size "$vocab_size" --token_type "$token_type"
 fi
 
-if run_stage 2; then
-  train train_recognizer.py $hp/baseline.yaml baseline
+if run_stage 2 "baseline CTC recognizer on clean speech"; then
+  train train_recognizer.py hparams/baseline.yaml baseline
 fi
 
-if run_stage 3; then
+if run_stage 3 "conventional noise, SNR chosen on dev"; then
+  sweep noise snr_db snr_candidates snr
+fi
+
+if run_stage 4 "generator (ImportantAug stage A) against the frozen baseline"; then
+  train train_generator.py hparams/generator.yaml generator
+fi
+
+if run_stage 5 "ImportantAug (stage B) with the frozen generator"; then
+  train train_recognizer.py hparams/importantaug.yaml importantaug
+fi
+
+if run_stage 6 "Null ImportantAug (all-ones mask)"; then
+  train train_recognizer.py hparams/null_importantaug.yaml null_importantaug
+fi
+
+if run_stage 7 "evaluation -> $exp_dir/results.csv"; then
   systems=()
-  for snr in $(python3 -m iaug.recipe $hp/noise.yaml snr_candidates "$preset_file"); do
-    train train_recognizer.py $hp/noise.yaml "noise_snr$snr" --snr_db "$snr"
-    systems+=("$exp_dir/noise_snr$snr")
+  for s in baseline noise importantaug null_importantaug; do
+    [ -f "$exp_dir/$s/hyperparams.yaml" ] && systems+=("$s")
   done
-  python3 -c 'import sys; from iaug.scoring import select_on_dev; print("chosen on dev:", select_on_dev(sys.argv[2:], sys.argv[1])[0])' \
-    "$exp_dir/noise" "${systems[@]}"
-fi
-
-if run_stage 4; then
-  train train_generator.py $hp/generator.yaml generator
-fi
-
-if run_stage 5; then
-  train train_recognizer.py $hp/importantaug.yaml importantaug
-fi
-
-if run_stage 6; then
-  train train_recognizer.py $hp/null_importantaug.yaml null_importantaug
-fi
-
-if run_stage 7; then
-  log 7 "evaluation -> $exp_dir/results.csv"
-  dev=cpu; [ "$device" = cuda ] && dev=cuda:0
-  python3 local/evaluate.py --hparams $hp/baseline.yaml --preset "$preset_file" \
-    --data_dir "$data_dir" --exp_dir "$exp_dir" --device "$dev" \
-    --vocab_size "$vocab_size" --token_type "$token_type"
-  cat "$exp_dir/results.md"
+  [ ${#systems[@]} -gt 0 ] || { echo "run.sh: nothing trained in $exp_dir: run stages 2-6 first" >&2; exit 1; }
+  eval_args=() report_args=(--metric_name WER)
+  evaluate "${systems[@]}"
 fi

@@ -25,14 +25,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from iaug.analysis import generator_report  # noqa: E402
-from iaug.cli.evaluate import load_recognizer, read_decisions  # noqa: E402
-from iaug.checkpoints import load_weights  # noqa: E402
 from iaug.dataio import audio_dataset  # noqa: E402
+from iaug.evaluate import System, generator_with_frontend, read_decisions  # noqa: E402
 from iaug.mixing import NoiseBank  # noqa: E402
-from iaug.models import MaskGenerator  # noqa: E402
-from iaug.scoring import read_rows, relative_reduction  # noqa: E402
+from iaug.scoring import read_results, relative_reduction  # noqa: E402
 from iaug.stats import mcnemar, mean_ci  # noqa: E402
-from iaug.tasks import KeywordSpotting  # noqa: E402
 
 ROWS = ["baseline", "noise", "sb_augment", "specaugment", "null_importantaug", "importantaug",
         "binarized", "importantaug_authorsgen", "importantaug_specaugment"]
@@ -54,8 +51,8 @@ def training_snr(folder):
 
 def decisions(seed_dir, system, key):
     """{utterance: right?} from iaug-eval's saved decisions, or None where there are none."""
-    saved = read_decisions(os.path.join(seed_dir, system, "eval", f"{key}.csv"))
-    return None if saved is None else {i: ref == hyp for i, ref, hyp in saved}
+    path = os.path.join(seed_dir, system, "eval", f"{key}.csv")
+    return read_decisions(path) if os.path.isfile(path) else None
 
 
 def main(argv=None):
@@ -76,7 +73,7 @@ def main(argv=None):
     seeds = [d for d in seeds if all(os.path.isfile(os.path.join(d, r)) for r in args.results)]
     if not seeds:
         sys.exit(f"no {args.bench_dir}/seed*/ with {' and '.join(args.results)}: run benchmark.sh first")
-    results = {d: [row for r in args.results for row in read_rows(os.path.join(d, r))] for d in seeds}
+    results = {d: [row for r in args.results for row in read_results(os.path.join(d, r))] for d in seeds}
     keys = list(dict.fromkeys(set_key(r) for rows in results.values() for r in rows))
     keys.sort(key=lambda k: (k != "test", float(k.rsplit("snr", 1)[1]) if "snr" in k else 0.0))
     systems = [s for s in args.rows if any(r["system"] == s for rows in results.values() for r in rows)]
@@ -134,19 +131,21 @@ def main(argv=None):
                 cells.append(f"{a_only} / {b_only}, p = {p:.3g}")
             md.append(f"| {s} | " + " | ".join(cells) + " |")
 
-    task = KeywordSpotting()
-    dev = audio_dataset(os.path.join(args.data_dir, "manifests", "dev.csv"), task)
     bank = NoiseBank.from_csv(os.path.join(args.data_dir, "manifests", "noise_dev.csv"))
+    baselines = {}
     for name in args.generators:
         reports, snr_db = [], args.snr_db
         for d in seeds:
             if os.path.isdir(os.path.join(d, name)):
-                gen = MaskGenerator()
-                load_weights(gen, os.path.join(d, name), "generator")
+                if d not in baselines:
+                    baselines[d] = System("baseline", os.path.join(d, "baseline")).load_best()
+                base = baselines[d]
+                gen, stft = generator_with_frontend(os.path.join(d, name))
                 if args.snr_db is None:
                     snr_db = training_snr(os.path.join(d, name))
-                rep = generator_report(load_recognizer(os.path.join(d, "baseline")), gen, dev, bank,
-                                       snr_db)
+                dev = audio_dataset(os.path.join(args.data_dir, "manifests", "dev.csv"), base.task)
+                rep = generator_report(stft, base.brain.modules.recognizer, base.task, gen, dev,
+                                       bank, snr_db)
                 reports.append(rep)
                 with open(os.path.join(d, f"{name}_report.json"), "w", encoding="utf-8") as f:
                     json.dump(rep, f, indent=2)

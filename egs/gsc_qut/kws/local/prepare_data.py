@@ -16,12 +16,10 @@ Layout under DIR (both corpora):
   .done_<step>              finished steps (with their settings): reruns skip them
 """
 import argparse
-import json
 import os
 import re
 import shutil
 import sys
-import time
 from pathlib import Path
 
 try:
@@ -31,57 +29,23 @@ except ImportError:  # run from a clone without `pip install -e .`
 
 import yaml
 
-from iaug.data import download as dl
-from iaug.data.audio import read_mono
-from iaug.data.gsc import GSC_LABELS, list_splits
-from iaug.data.manifest import DataError, build_manifests
-from iaug.data.musan import cut_noise_clips, load_qut_home
-from iaug.data.noisy_sets import make_noisy_sets
-from iaug.data.synth import build_corpus, build_noise_sources
+from iaug.data.audio import SAMPLE_RATE, read_mono
+from iaug.data.gsc import GSC_LABELS, build_manifests, list_splits
+from iaug.data.gsc_synth import build_corpus
+from iaug.data.manifest import DataError
+from iaug.data.noise_clips import cut_noise_clips
+from iaug.data.noisy_sets import clear_noisy_sets, make_noisy_sets
+from iaug.data.steps import (claim, done_markers, extract_archives, find_one, log, run_command,
+                              step)
+from iaug.data.synth_noise import build_noise_sources
 
 MANIFEST_FORMAT = 2  # 2: noise manifests carry wav_format/wav_opts
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "hparams" / "data.yaml"
-
-
-def log(msg):
-    print(f"[prepare_data {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def step(data_dir, name, params, outputs, fn):
-    """Run `fn` unless `.done_<name>` records the same params and its outputs
-    exist; then record them. Returns True when it ran."""
-    marker = data_dir / f".done_{name}"
-    if (marker.exists() and json.loads(marker.read_text()) == params
-            and all(Path(o).exists() for o in outputs)):
-        log(f"{name}: already done, skipped")
-        return False
-    t0 = time.time()
-    log(f"{name}: start")
-    fn()
-    marker.write_text(json.dumps(params, sort_keys=True) + "\n")
-    log(f"{name}: done in {time.time() - t0:.1f} s")
-    return True
-
-
-def claim(data_dir, corpus):
-    """One data_dir holds one corpus: never overwrite real GSC with synth."""
-    tag = data_dir / ".corpus"
-    if tag.exists() and tag.read_text().strip() != corpus:
-        raise DataError(f"{data_dir} holds the {tag.read_text().strip()} corpus; "
-                        f"use another --data_dir for --corpus {corpus}")
-    if not tag.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        tag.write_text(corpus + "\n")
-
-
-def clear_noisy(data_dir, name):
-    for d in (data_dir / "noisy_test").glob(f"{name}_snr*"):
-        shutil.rmtree(d)
+CLIP_S = 1.0  # training-noise clips: as long as a keyword clip
 
 
 def noisy_qut(data_dir, noise, cfg, nj):
     """The GSC-QUT recipe, for either corpus: test split x SNRs."""
-    clear_noisy(data_dir, "qut")
     root = data_dir / "speech_commands"
     silent = make_noisy_sets(root, list_splits(root)["test"], noise, data_dir / "noisy_test",
                              "qut", cfg["snrs"], cfg["seed"], nj)
@@ -105,10 +69,11 @@ def download_synth(data_dir, cfg, preset, nj):
 
     def noise_clips():
         cut_noise_clips(sorted((data_dir / "synth_noise" / "train").glob("*/*.wav")),
-                        data_dir / "noise", cfg["noise_dev_fraction"], seed, nj, log)
+                        data_dir / "noise", CLIP_S, cfg["noise_dev_fraction"], seed, nj, log)
 
     def noisy():
-        noisy_qut(data_dir, read_mono(data_dir / "synth_noise" / "test" / "home.wav")[0], cfg, nj)
+        home = read_mono(data_dir / "synth_noise" / "test" / "home.wav", SAMPLE_RATE)[0]
+        noisy_qut(data_dir, home, cfg, nj)
 
     step(data_dir, "synth_corpus", base, [data_dir / "speech_commands"], corpus)
     step(data_dir, "synth_noise", base, [data_dir / "synth_noise"], noise_sources)
@@ -117,17 +82,10 @@ def download_synth(data_dir, cfg, preset, nj):
     step(data_dir, "noisy_qut", {**base, "snrs": cfg["snrs"]}, [data_dir / "noisy_test"], noisy)
 
 
-def find_one(root, filename):
-    hits = sorted(Path(root).rglob(filename))
-    if not hits:
-        raise DataError(f"{filename} not found under {root}")
-    return hits[0]
-
-
 def arrange_musan_release(src, data_dir):
     """Move each test set of the authors' GSC-MUSAN release (a folder holding
     word folders) to noisy_test/musan_snr<snr> (or musan_<its path>)."""
-    clear_noisy(data_dir, "musan")
+    clear_noisy_sets(data_dir / "noisy_test", "musan")
     roots = sorted({p.parent.parent for p in Path(src).rglob("*.wav") if p.parent.name in GSC_LABELS})
     if not roots:
         raise DataError(f"no <word>/<file>.wav test sets found in {src}")
@@ -144,24 +102,15 @@ def arrange_musan_release(src, data_dir):
 def download_gsc(data_dir, cfg, archive_dir, nj):
     archives = cfg["archives"]
     seed = cfg["seed"]
-    for key, a in archives.items():
-        dest = data_dir / a["dest"]
-
-        def get(a=a, dest=dest):
-            path = dl.fetch(a["url"], a["file"], data_dir / "downloads", archive_dir, log)
-            if dest.exists():
-                shutil.rmtree(dest)  # a half-finished extraction
-            log(f"extracting {path.name}")
-            dl.extract(path, dest)
-        step(data_dir, f"extract_{key}", {"file": a["file"]}, [dest], get)
+    extract_archives(data_dir, archives, archive_dir)
 
     def musan_clips():
         sources = [p for p in (data_dir / archives["musan"]["dest"]).rglob("*.wav") if "noise" in p.parts]
-        cut_noise_clips(sorted(sources), data_dir / "noise", cfg["noise_dev_fraction"], seed, nj, log)
+        cut_noise_clips(sorted(sources), data_dir / "noise", CLIP_S, cfg["noise_dev_fraction"], seed, nj, log)
 
     def qut():
         recording = find_one(data_dir / archives["qut_home"]["dest"], cfg["qut_recording"])
-        noisy_qut(data_dir, load_qut_home(recording), cfg, nj)
+        noisy_qut(data_dir, read_mono(recording, SAMPLE_RATE)[0], cfg, nj)
 
     step(data_dir, "musan_release", {"file": archives["gsc_musan"]["file"]}, [data_dir / "noisy_test"],
          lambda: arrange_musan_release(data_dir / archives["gsc_musan"]["dest"], data_dir))
@@ -169,10 +118,6 @@ def download_gsc(data_dir, cfg, archive_dir, nj):
          [data_dir / "noise"], musan_clips)
     step(data_dir, "noisy_qut", {"corpus": "gsc", "seed": seed, "snrs": cfg["snrs"]},
          [data_dir / "noisy_test"], qut)
-
-
-def markers(data_dir):
-    return {p.name: p.read_text() for p in sorted(data_dir.glob(".done_*")) if p.name != ".done_manifests"}
 
 
 def main(argv=None):
@@ -191,27 +136,23 @@ def main(argv=None):
     args = ap.parse_args(argv)
     data_dir = Path(args.data_dir).resolve()
     cfg = yaml.safe_load(Path(args.config).read_text())
-    t0 = time.time()
-    try:
-        if args.cmd == "download":
-            claim(data_dir, args.corpus)
-            if args.corpus == "synth":
-                download_synth(data_dir, cfg, args.preset, args.nj)
-            else:
-                download_gsc(data_dir, cfg, args.archive_dir, args.nj)
+
+    def download():
+        claim(data_dir, args.corpus)
+        if args.corpus == "synth":
+            download_synth(data_dir, cfg, args.preset, args.nj)
         else:
-            def manifests():
-                counts = build_manifests(data_dir, args.on_bad, args.nj, log)
-                log("manifest rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-            # "format" changes with the manifests' columns, so older ones are rebuilt
-            step(data_dir, "manifests", {"on_bad": args.on_bad, "inputs": markers(data_dir),
-                                         "format": MANIFEST_FORMAT},
-                 [data_dir / "manifests"], manifests)
-    except (dl.DownloadError, DataError) as e:
-        print(f"ERROR: {e}", file=sys.stderr)
-        return 1
-    log(f"{args.cmd}: finished in {time.time() - t0:.1f} s")
-    return 0
+            download_gsc(data_dir, cfg, args.archive_dir, args.nj)
+
+    def manifests():
+        def write():
+            counts = build_manifests(data_dir, args.on_bad, args.nj, log)
+            log("manifest rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        # "format" changes with the manifests' columns, so older ones are rebuilt
+        step(data_dir, "manifests", {"on_bad": args.on_bad, "format": MANIFEST_FORMAT,
+                                     "inputs": done_markers(data_dir, exclude=[".done_manifests"])},
+             [data_dir / "manifests"], write)
+    return run_command(args.cmd, download if args.cmd == "download" else manifests)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,9 @@ Layout under DIR (both corpora):
   .done_<step>              finished steps (with their settings): reruns skip them
 """
 import argparse
-import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 try:
@@ -34,45 +32,17 @@ except ImportError:  # run from a clone without `pip install -e .`
 import yaml
 
 from iaug.data import download as dl
-from iaug.data.audio import read_mono
-from iaug.data.librispeech import (build_manifests, build_synth_corpus, cut_noise,
-                                   make_noisy_copies)
+from iaug.data.audio import SAMPLE_RATE, read_mono
+from iaug.data.librispeech import build_manifests, build_synth_corpus, make_noisy_copies
 from iaug.data.manifest import DataError
-from iaug.data.musan import load_qut_home
+from iaug.data.noise_clips import cut_noise_clips
 from iaug.data.noisy_sets import snr_tag
-from iaug.data.synth import build_noise_sources
+from iaug.data.steps import (claim, done_markers, extract_archives, find_one, log, run_command,
+                              step)
+from iaug.data.synth_noise import build_noise_sources
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "hparams" / "data.yaml"
 SYNTH_SUBSETS = {"train": "train-synth", "dev": "dev-synth", "test": "test-synth"}
-
-
-def log(msg):
-    print(f"[prepare_data {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def step(data_dir, name, params, outputs, fn):
-    """Run ``fn`` unless ``.done_<name>`` records the same params and its
-    outputs exist; then record them."""
-    marker = data_dir / f".done_{name}"
-    if (marker.exists() and json.loads(marker.read_text()) == params
-            and all(Path(o).exists() for o in outputs)):
-        log(f"{name}: already done, skipped")
-        return
-    t0 = time.time()
-    log(f"{name}: start")
-    fn()
-    marker.write_text(json.dumps(params, sort_keys=True) + "\n")
-    log(f"{name}: done in {time.time() - t0:.1f} s")
-
-
-def claim(data_dir, corpus):
-    """One data_dir holds one corpus."""
-    tag = data_dir / ".corpus"
-    if tag.exists() and tag.read_text().strip() != corpus:
-        raise DataError(f"{data_dir} holds the {tag.read_text().strip()} corpus; "
-                        f"use another --data_dir for --corpus {corpus}")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    tag.write_text(corpus + "\n")
 
 
 def roles(cfg, corpus, preset):
@@ -109,16 +79,7 @@ def download(data_dir, cfg, corpus, preset, archive_dir, nj):
                 raise DataError(f"{path} did not contain LibriSpeech/{subset}/")
         step(data_dir, f"extract_{subset}", {"file": f"{subset}.tar.gz"},
              [data_dir / "LibriSpeech" / subset], get)
-    for key, a in cfg["archives"].items():
-        dest = data_dir / a["dest"]
-
-        def get(a=a, dest=dest):
-            path = dl.fetch(a["url"], a["file"], data_dir / "downloads", archive_dir, log)
-            if dest.exists():
-                shutil.rmtree(dest)
-            log(f"extracting {path.name}")
-            dl.extract(path, dest)
-        step(data_dir, f"extract_{key}", {"file": a["file"]}, [dest], get)
+    extract_archives(data_dir, cfg["archives"], archive_dir)
 
 
 def noise_paths(data_dir, cfg, corpus):
@@ -126,31 +87,25 @@ def noise_paths(data_dir, cfg, corpus):
     if corpus == "synth":
         src = data_dir / "noise_sources"
         return (sorted((src / "train").glob("*/*.wav")),
-                lambda: read_mono(src / "test" / "home.wav")[0])
+                lambda: read_mono(src / "test" / "home.wav", SAMPLE_RATE)[0])
     musan = data_dir / cfg["archives"]["musan"]["dest"]
     qut = data_dir / cfg["archives"]["qut_home"]["dest"]
     sources = sorted(p for p in musan.rglob("*.wav") if "noise" in p.parts)
     if not sources:
         raise DataError(f"no MUSAN noise recordings under {musan} (run stage 0)")
 
-    def load_test():
-        hits = sorted(qut.rglob(cfg["qut_recording"]))
-        if not hits:
-            raise DataError(f"{cfg['qut_recording']} not found under {qut} (run stage 0)")
-        return load_qut_home(hits[0])
-    return sources, load_test
+    return sources, lambda: read_mono(find_one(qut, cfg["qut_recording"]), SAMPLE_RATE)[0]
 
 
 def manifests(data_dir, cfg, corpus, preset, on_bad, nj, vocab_size, token_type):
     seed = cfg["seed"]
     role_map = roles(cfg, corpus, preset)
-    inputs = {p.name: p.read_text() for p in sorted(data_dir.glob(".done_*"))
-              if p.name.startswith((".done_synth", ".done_noise_sources", ".done_extract"))}
+    inputs = done_markers(data_dir, (".done_synth", ".done_noise_sources", ".done_extract"))
     sources, load_test_noise = noise_paths(data_dir, cfg, corpus)
     step(data_dir, "noise_clips", {"inputs": inputs, "clip_s": cfg["noise_clip_s"],
                                    "dev_fraction": cfg["noise_dev_fraction"]},
-         [data_dir / "noise"], lambda: cut_noise(sources, data_dir / "noise", cfg["noise_clip_s"],
-                                                 cfg["noise_dev_fraction"], seed, log=log))
+         [data_dir / "noise"], lambda: cut_noise_clips(sources, data_dir / "noise", cfg["noise_clip_s"],
+                                                       cfg["noise_dev_fraction"], seed, nj, log))
     clean = data_dir / "LibriSpeech" / role_map["test"][0]
     name = cfg["noisy_name"]
     step(data_dir, "noisy_test", {"inputs": inputs, "snrs": cfg["snrs"], "test": role_map["test"][0]},
@@ -200,20 +155,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
     data_dir = Path(args.data_dir).resolve()
     cfg = yaml.safe_load(Path(args.config).read_text())
-    t0 = time.time()
-    try:
+    def work():
         claim(data_dir, args.corpus)
         if args.cmd == "download":
             download(data_dir, cfg, args.corpus, args.preset, args.archive_dir, args.nj)
         else:
             manifests(data_dir, cfg, args.corpus, args.preset, args.on_bad, args.nj,
                       args.vocab_size, args.token_type)
-    except (dl.DownloadError, DataError) as e:
-        print(f"ERROR: {e}", file=sys.stderr)
-        return 1
-    log(f"{args.cmd}: finished in {time.time() - t0:.1f} s")
-    return 0
-
+    return run_command(args.cmd, work)
 
 if __name__ == "__main__":
     sys.exit(main())

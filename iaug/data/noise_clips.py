@@ -1,14 +1,14 @@
-"""Training-noise clips (MUSAN `noise/` or the synthetic sources) and the QUT
-home recording for GSC-QUT."""
+"""Training-noise clips of both recipes: long noise recordings (MUSAN `noise/`
+or the synthetic sources) cut into fixed-length 16 kHz clips, split into
+train and dev by source file."""
 import multiprocessing as mp
 import shutil
 from pathlib import Path
 
 import numpy as np
 
-from iaug.data.audio import read_mono, resample, write_wav
-
-SR = 16000
+from iaug.data.audio import SAMPLE_RATE, read_mono, write_wav
+from iaug.data.manifest import DataError
 
 
 def split_sources(paths, dev_fraction, seed):
@@ -27,19 +27,19 @@ def split_sources(paths, dev_fraction, seed):
     return out
 
 
-def cut_clips(src, out_dir, prefix, min_rms=1e-4):
-    """Non-overlapping 1 s clips of one recording; near-silent clips (RMS
-    below -80 dB re full scale) are dropped because no gain can give them an
-    SNR. Returns (#written, #dropped)."""
-    x, sr = read_mono(src)
-    x = resample(x, sr, SR)
+def cut_clips(src, out_dir, clip_s, min_rms=1e-4):
+    """Non-overlapping `clip_s` second clips `<folder>-<stem>-<i>.wav` of one
+    recording; near-silent clips (RMS below -80 dB re full scale) are dropped
+    because no gain can give them an SNR. Returns (#written, #dropped)."""
+    x, _ = read_mono(src, SAMPLE_RATE)
+    n = int(round(clip_s * SAMPLE_RATE))
     written = dropped = 0
-    for i in range(len(x) // SR):
-        clip = x[i * SR:(i + 1) * SR]
+    for i in range(len(x) // n):
+        clip = x[i * n:(i + 1) * n]
         if np.sqrt(np.mean(clip.astype(np.float64) ** 2)) < min_rms:
             dropped += 1
             continue
-        write_wav(Path(out_dir) / f"{prefix}-{i:04d}.wav", clip, SR)
+        write_wav(Path(out_dir) / f"{src.parent.name}-{src.stem}-{i:04d}.wav", clip)
         written += 1
     return written, dropped
 
@@ -48,24 +48,20 @@ def _cut_job(args):
     return cut_clips(*args)
 
 
-def cut_noise_clips(sources, out_dir, dev_fraction, seed, nj=1, log=print):
-    """`out_dir/{train,dev}/*.wav`: 1 s 16 kHz clips of the source files."""
+def cut_noise_clips(sources, out_dir, clip_s, dev_fraction, seed, nj=1, log=print):
+    """`out_dir/{train,dev}/*.wav`: `clip_s` second clips of the source files
+    (rebuilt whole). Returns {split: #clips}; a split without clips is an error."""
     out_dir = Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)
     counts = {}
     for split, files in split_sources(sources, dev_fraction, seed).items():
         (out_dir / split).mkdir(parents=True)
-        jobs = [(src, out_dir / split, f"{src.parent.name}-{src.stem}") for src in files]
         with mp.get_context("fork").Pool(max(1, nj)) as pool:
-            results = pool.map(_cut_job, jobs)
+            results = pool.map(_cut_job, [(src, out_dir / split, clip_s) for src in files])
         counts[split] = sum(w for w, _ in results)
-        log(f"noise clips {split}: {counts[split]} from {len(files)} files "
+        log(f"noise clips {split}: {counts[split]} of {clip_s:g} s from {len(files)} files "
             f"({sum(d for _, d in results)} near-silent dropped)")
+        if counts[split] == 0:
+            raise DataError(f"no {split} noise clip of {clip_s:g} s: the noise sources are too short")
     return counts
-
-
-def load_qut_home(path):
-    """A QUT-NOISE recording (48 kHz stereo) as 16 kHz mono float32."""
-    x, sr = read_mono(path)
-    return resample(x, sr, SR)

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
+# An experiment, not part of the recipe: the "fixes tried" of RESULTS.md
+# (results/fixes_synth_demo), kept so that those tables can be remade.
+#
 # ImportantAug did not win the benchmark (RESULTS.md). The measurements point
 # at the noise level (-12.5 dB costs clean accuracy: Null ImportantAug loses
 # as much) and at an undertrained generator (its dev loss was still falling
 # after 3 epochs). This script tries both fixes on finished benchmark seeds
 # and, for each seed, chooses among them on dev, never on test:
 #
-#   ./fixes.sh --seeds "1 2 3" --nj 3     # after ./benchmark.sh --seeds "1 2 3"
-#   ./fixes.sh --fixes 3 --gen_snr 15      # fix 3 alone: needs only the baselines
+#   experiments/fixes.sh --seeds "1 2 3" --nj 3   # after ./benchmark.sh --seeds "1 2 3"
+#   experiments/fixes.sh --fixes 3 --gen_snr 15    # fix 3 alone: needs only the baselines
 #
 # In each <bench_dir>/seed<N>/, next to that seed's benchmark rows:
 #   importantaug_snr<S>        stage B at the SNRs conventional noise chooses
 #                              from (--snrs; the paper's -12.5 dB is the
 #                              benchmark's `importantaug`)
 #   importantaug_snrdev        -> the one with the lowest dev error
-#   generator_ep<E>            stage A for --gen_epochs epochs, resumed from the
-#                              seed's 3-epoch generator
+#   generator_ep<E>            stage A for --gen_epochs epochs (its first epochs
+#                              are the seed's benchmark generator's: same seed)
 #   importantaug_gen<E>_snr<S> stage B with it, at -12.5 dB and at the SNR above
 #   generator_snr<G>           stage A at the stage-B SNR chosen above (--gen_snr),
 #                              as long as the benchmark's generator: the mask is
@@ -28,7 +31,7 @@
 # each, and what the generators learned. Rerunning skips finished systems and
 # reads back the test scores of unchanged ones (iaug-eval's saved decisions).
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/.."   # the recipe's folder: hparams/, run.sh, exp/
 root=$(cd ../../.. && pwd)
 
 corpus=synth
@@ -63,22 +66,22 @@ report=fixes fixed=importantaug_fixed
 hp=hparams
 preset_file=$hp/presets/$preset.yaml
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
+data_args=(--data_dir "$data_dir")
 train_extra=()
 stage=10 stop_stage=10
 . "$root/tools/recipe_lib.sh"
-run_stage 10
+run_stage 10 "fixes of ImportantAug on seeds $seeds"
 gen=generator_ep$gen_epochs
 [ -n "$snrs" ] || snrs=$(python3 -m iaug.recipe $hp/noise.yaml snr_candidates "$preset_file")
 
 choose() {  # choose LINK CANDIDATE...: LINK -> the candidate with the lowest dev error
-  python3 -c 'import os, sys; from iaug.scoring import select_on_dev
-print(os.path.basename(select_on_dev(sys.argv[2:], sys.argv[1])[0]))' "$@"
+  python3 -m iaug.scoring select "$@" | sed 's/^chosen on dev: //'
 }
 
 fix_seed() {
   local seed=$1 s snr best_snr=-12.5 chosen candidates=() variants=() systems=("$fixed")
   local needs=(baseline)
-  exp_dir=$bench_dir/seed$seed
+  local exp_dir=$bench_dir/seed$seed  # where train() puts this seed's systems
   { has 1 || has 2; } && needs+=(generator)
   has 2 && needs+=(importantaug)
   for s in "${needs[@]}"; do
@@ -88,16 +91,12 @@ fix_seed() {
   if [ -f "$exp_dir/importantaug/.done" ]; then candidates=("$exp_dir/importantaug"); fi
 
   if has 1; then
-    log 10 "seed $seed, fix 1, training length: generator for $gen_epochs epochs"
-    if [ ! -d "$exp_dir/$gen/save" ]; then  # resume from the 3-epoch generator's checkpoints
-      mkdir -p "$exp_dir/$gen"
-      cp -r "$exp_dir/generator/save" "$exp_dir/$gen/save"
-    fi
+    log "seed $seed, fix 1, training length: generator for $gen_epochs epochs"
     train train_generator.py $hp/generator.yaml "$gen" --number_of_epochs "$gen_epochs"
   fi
 
   if has 2; then
-    log 10 "seed $seed, fix 2, noise level: stage B at $snrs dB besides -12.5 dB"
+    log "seed $seed, fix 2, noise level: stage B at $snrs dB besides -12.5 dB"
     for snr in $snrs; do
       train train_recognizer.py $hp/importantaug.yaml importantaug_snr$snr --snr_db "$snr"
       candidates+=("$exp_dir/importantaug_snr$snr")
@@ -105,13 +104,13 @@ fix_seed() {
     done
     chosen=$(choose "$exp_dir/importantaug_snrdev" "${candidates[@]}")
     [ "$chosen" = importantaug ] || best_snr=${chosen#importantaug_snr}
-    log 10 "seed $seed: chosen on dev: $chosen (stage-B SNR $best_snr dB)"
+    log "seed $seed: chosen on dev: $chosen (stage-B SNR $best_snr dB)"
   fi
 
   if has 1; then
     for snr in $(printf '%s\n' -12.5 "$best_snr" | sort -u); do
       train train_recognizer.py $hp/importantaug.yaml importantaug_gen${gen_epochs}_snr$snr \
-        --snr_db "$snr" --generator_source "$exp_dir/$gen"
+        --snr_db "$snr" --init_generator "$exp_dir/$gen"
       variants+=(importantaug_gen${gen_epochs}_snr$snr)
       candidates+=("$exp_dir/importantaug_gen${gen_epochs}_snr$snr")
     done
@@ -120,20 +119,20 @@ fix_seed() {
   if has 3; then
     local g=${gen_snr:-$best_snr}
     if [ "$g" = -12.5 ]; then
-      log 10 "seed $seed, fix 3, generator noise level: stage B keeps -12.5 dB, the benchmark's generator's"
+      log "seed $seed, fix 3, generator noise level: stage B keeps -12.5 dB, the benchmark's generator's"
     else
-      log 10 "seed $seed, fix 3, generator noise level: stage A and B at $g dB"
+      log "seed $seed, fix 3, generator noise level: stage A and B at $g dB"
       train train_generator.py $hp/generator.yaml generator_snr$g --snr_db "$g"
       train train_recognizer.py $hp/importantaug.yaml importantaug_gensnr$g \
-        --snr_db "$g" --generator_source "$exp_dir/generator_snr$g"
+        --snr_db "$g" --init_generator "$exp_dir/generator_snr$g"
       variants+=(importantaug_gensnr$g)
       candidates+=("$exp_dir/importantaug_gensnr$g")
     fi
   fi
   [ ${#candidates[@]} -gt 0 ] || { echo "fixes.sh: seed $seed: no variant to choose from" >&2; return 1; }
-  log 10 "seed $seed: chosen on dev among all variants: $(choose "$exp_dir/$fixed" "${candidates[@]}")"
+  log "seed $seed: chosen on dev among all variants: $(choose "$exp_dir/$fixed" "${candidates[@]}")"
 
-  log 10 "seed $seed: evaluation of the variants -> $exp_dir/$report.csv"
+  log "seed $seed: evaluation of the variants -> $exp_dir/$report.csv"
   rm -f "$exp_dir/$report.csv"
   python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "${systems[@]}" "${variants[@]}" \
     --manifest "$data_dir/manifests/test.csv" $(ls "$data_dir"/manifests/noisy/*.csv) \

@@ -1,4 +1,5 @@
-"""The offline corpus: Speech Commands v0.02's exact layout, spoken by espeak-ng.
+"""The keyword recipe's offline corpus: Speech Commands v0.02's exact layout,
+spoken by espeak-ng.
 
 A speaker is a reproducible voice profile derived from (seed, speaker id).
 Speaker ids are 8 hex digits like GSC's; they are drawn deterministically
@@ -9,25 +10,17 @@ every word is in every split.
 import hashlib
 import multiprocessing as mp
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from iaug.data.audio import write_wav
-from iaug.data.espeak import VARIANTS, VOICES, VoiceProfile, place, render_words
+from iaug.data.audio import SAMPLE_RATE, write_wav
+from iaug.data.espeak import Speaker, draw_profile, place, render_words, vary_take
 from iaug.data.gsc import BACKGROUND, GSC_LABELS, which_set
-from iaug.data.noise import TRAIN_TYPES, home_mixture, make_noise, noise_floor
+from iaug.data.synth_noise import TRAIN_TYPES, fit_16bit, make_noise, noise_floor
 
-SR = 16000
-CLIP = SR  # exactly one second
-
-
-@dataclass(frozen=True)
-class Speaker:
-    id: str
-    profile: VoiceProfile
-    floor_db: float  # the speaker's "microphone" noise floor
+CLIP = SAMPLE_RATE  # exactly one second
 
 
 def choose_speaker_ids(n, seed, validation_percentage=10, testing_percentage=10):
@@ -51,27 +44,9 @@ def choose_speaker_ids(n, seed, validation_percentage=10, testing_percentage=10)
 def make_speaker(sid, seed):
     """The voice profile that *is* speaker `sid`: same seed, same voice."""
     rng = np.random.default_rng([seed, int(sid, 16)])
-    profile = VoiceProfile(
-        voice=VOICES[rng.integers(len(VOICES))],
-        variant=VARIANTS[rng.integers(len(VARIANTS))],
-        pitch=int(rng.integers(25, 76)),
-        pitch_range=int(rng.integers(60, 161)),
-        rate=int(rng.integers(140, 201)),
-        gain_db=float(rng.uniform(-20, -3)),
-        position=float(rng.uniform(0.2, 0.8)))
+    profile = draw_profile(rng)
+    profile = replace(profile, position=float(rng.uniform(0.2, 0.8)))
     return Speaker(sid, profile, float(rng.uniform(-76, -64)))
-
-
-def take_profile(speaker, utt, seed):
-    """The speaker on recording `utt`: pitch, range and rate a little off the
-    speaker's usual (nobody says a word twice the same way)."""
-    rng = np.random.default_rng([seed, int(speaker.id, 16), utt])
-    p = speaker.profile
-    return replace(
-        p,
-        pitch=int(np.clip(p.pitch + rng.integers(-4, 5), 0, 99)),
-        pitch_range=int(np.clip(p.pitch_range + rng.integers(-10, 11), 20, 200)),
-        rate=int(np.clip(p.rate + rng.integers(-12, 13), 120, 230)))
 
 
 def finish_clip(speech, speaker, word, utt, seed):
@@ -88,7 +63,8 @@ def speaker_clips(speaker, utts, seed):
     """{(word, utt): 1 s float32 clip} for every word and utterance."""
     clips = {}
     for utt in range(utts):
-        words = render_words(GSC_LABELS, take_profile(speaker, utt, seed), sr=SR)
+        take = vary_take(speaker.profile, np.random.default_rng([seed, int(speaker.id, 16), utt]))
+        words = render_words(GSC_LABELS, take)
         for word, speech in zip(GSC_LABELS, words):
             clips[word, utt] = finish_clip(speech, speaker, word, utt, seed)
     return clips
@@ -99,7 +75,7 @@ def _speaker_job(args):
     names = []
     for (word, utt), x in speaker_clips(make_speaker(sid, seed), utts, seed).items():
         name = f"{word}/{sid}_nohash_{utt}.wav"
-        write_wav(Path(root) / name, x, SR)
+        write_wav(Path(root) / name, x)
         names.append(name)
     return names
 
@@ -114,7 +90,7 @@ def build_corpus(root, speakers, utts, seed, background_s=60, nj=1, log=print):
     ids = choose_speaker_ids(speakers, seed)
     jobs = [(str(root), sid, utts, seed) for sid in ids]
     names = []
-    with mp.get_context("fork").Pool(nj) as pool:
+    with mp.get_context("fork").Pool(max(1, nj)) as pool:
         for i, done in enumerate(pool.imap_unordered(_speaker_job, jobs), 1):
             names += done
             if i % max(1, len(jobs) // 10) == 0:
@@ -129,33 +105,10 @@ def build_corpus(root, speakers, utts, seed, background_s=60, nj=1, log=print):
         (root / f"{s}_list.txt").write_text("".join(f"{n}\n" for n in lst))
     # long train-type noises, as GSC ships white/pink noise and recordings here
     for i, kind in enumerate(TRAIN_TYPES):
-        x = make_noise(kind, int(background_s * SR), [seed, 1000 + i])
-        write_wav(root / BACKGROUND / f"{kind}_noise.wav", x / max(1.0, np.abs(x).max() / 0.99), SR)
+        x = make_noise(kind, int(background_s * SAMPLE_RATE), [seed, 1000 + i])
+        write_wav(root / BACKGROUND / f"{kind}_noise.wav", fit_16bit(x))
     (root / "README.md").write_text(
         "Synthetic Speech Commands (iaug): GSC v0.02 layout, spoken by espeak-ng.\n"
         f"seed={seed} speakers={speakers} utterances_per_word={utts} clips={len(names)}\n")
     return len(names)
 
-
-def _source_job(args):
-    path, kind, seconds, seed = args
-    x = make_noise(kind, int(seconds * SR), seed)
-    write_wav(path, x / max(1.0, np.abs(x).max() / 0.99), SR)  # fit 16 bits, no clipping
-
-
-def build_noise_sources(out_dir, sources, source_s, test_noise_s, seed, nj=1):
-    """The MUSAN/QUT stand-ins as long recordings:
-    `out_dir/train/<type>/<type>_<k>.wav` (train types, 16-bit) and
-    `out_dir/test/home.wav` (the test types mixed, float)."""
-    out_dir = Path(out_dir)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    jobs = []
-    for i, kind in enumerate(TRAIN_TYPES):
-        (out_dir / "train" / kind).mkdir(parents=True)
-        jobs += [(out_dir / "train" / kind / f"{kind}_{k:02d}.wav", kind, source_s, [seed, 2000 + i, k])
-                 for k in range(sources)]
-    with mp.get_context("fork").Pool(nj) as pool:
-        pool.map(_source_job, jobs)
-    (out_dir / "test").mkdir()
-    write_wav(out_dir / "test" / "home.wav", home_mixture(int(test_noise_s * SR), seed), SR, fmt="float")

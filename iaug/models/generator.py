@@ -1,58 +1,11 @@
-"""The two networks of ImportantAug, with the paper's exact shapes.
+"""The importance-map generator of ImportantAug ("augmentation agent").
 
 Parameter names follow the authors' code so that their checkpoint loads
-unchanged (see :mod:`iaug.pretrained`).
+unchanged (see :func:`iaug.checkpoints.load_state`).
 """
 
 import torch
 from torch import nn
-
-
-class SeparableResBlock(nn.Module):
-    """Depthwise conv over time, pointwise conv over bins, SELU, residual."""
-
-    def __init__(self, channels=257, kernel_size=9, dropout=0.0):
-        super().__init__()
-        self.depthwise = nn.Conv1d(
-            channels, channels, kernel_size, padding=kernel_size // 2, groups=channels
-        )
-        self.pointwise = nn.Conv1d(channels, channels, 1)
-        self.dropout = nn.Dropout(dropout)
-
-    def forward(self, x):
-        return x + self.dropout(torch.selu(self.pointwise(self.depthwise(x))))
-
-
-class Recognizer(nn.Module):
-    """Keyword classifier ("Classifier_CNN") on a [B, F, T] dB spectrogram.
-
-    Frequency bins are the channels; five residual separable blocks, global
-    average pooling over time (over real frames when ``frame_mask`` is given),
-    then three linear layers. Returns log-probabilities [B, num_classes].
-    """
-
-    def __init__(self, n_bins=257, num_classes=35, num_blocks=5, kernel_size=9,
-                 block_dropout=0.0, dropout=0.0):
-        super().__init__()
-        self.convs = nn.ModuleList(
-            SeparableResBlock(n_bins, kernel_size, block_dropout) for _ in range(num_blocks)
-        )
-        self.linear1 = nn.Linear(n_bins, n_bins)
-        self.linear2 = nn.Linear(n_bins, n_bins)
-        self.dropout = nn.Dropout(dropout)
-        self.linear3 = nn.Linear(n_bins, num_classes)
-
-    def forward(self, spec_db, frame_mask=None):
-        x = spec_db
-        for block in self.convs:
-            x = block(x)
-        if frame_mask is None:
-            x = x.mean(dim=-1)
-        else:
-            x = (x * frame_mask[:, None, :]).sum(-1) / frame_mask.sum(-1, keepdim=True)
-        x = torch.selu(self.linear1(x))
-        x = self.dropout(torch.selu(self.linear2(x)))
-        return torch.log_softmax(self.linear3(x), dim=-1)
 
 
 class MaskGenerator(nn.Module):

@@ -1,16 +1,21 @@
-"""Deterministic synthetic noises: the offline stand-ins for MUSAN and QUT.
+"""Deterministic synthetic noises: the offline stand-ins for MUSAN and QUT,
+for both recipes.
 
 Training and test noises are different *types* (as MUSAN and QUT-NOISE are
 different recordings), so noisy-test results measure robustness to noise the
 recognizer never saw. Every generator takes a numpy Generator and returns
 float32 at RMS `LEVEL` (mixing rescales to an SNR anyway).
 """
+import multiprocessing as mp
+import shutil
+from pathlib import Path
+
 import numpy as np
 
+from iaug.data.audio import SAMPLE_RATE, write_wav
 from iaug.data.espeak import VARIANTS, VOICES, VoiceProfile, render
 from iaug.data.gsc import GSC_LABELS
 
-SR = 16000
 LEVEL = 0.1  # RMS of generated noise, -20 dB re full scale
 
 # Everyday words for babble, none of them one of the 35 keywords.
@@ -43,7 +48,7 @@ def colored(n, rng, exponent):
 def _band(n, rng, lo_hz, hi_hz):
     """Gaussian noise band-limited to [lo_hz, hi_hz] (FFT mask)."""
     spec = rng.standard_normal(n // 2 + 1) + 1j * rng.standard_normal(n // 2 + 1)
-    f = np.fft.rfftfreq(n, 1 / SR)
+    f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
     return _norm(np.fft.irfft(spec * ((f >= lo_hz) & (f <= hi_hz)), n))
 
 
@@ -56,9 +61,9 @@ def babble(n, rng, talkers=6):
             variant=VARIANTS[rng.integers(len(VARIANTS))],
             pitch=int(rng.integers(20, 81)), pitch_range=int(rng.integers(60, 160)),
             rate=int(rng.integers(150, 220)), gain_db=-6.0)
-        n_words = int(n / SR * profile.rate / 60 * 1.2) + 2
+        n_words = int(n / SAMPLE_RATE * profile.rate / 60 * 1.2) + 2
         text = " ".join(BABBLE_WORDS[i] for i in rng.integers(len(BABBLE_WORDS), size=n_words))
-        speech = render(text, profile, sr=SR)
+        speech = render(text, profile, sr=SAMPLE_RATE)
         talker = np.resize(speech, n) if len(speech) else np.zeros(n, np.float32)
         out += np.roll(talker, int(rng.integers(n))) * np.float32(10 ** (rng.uniform(-6, 0) / 20))
     return _norm(out)
@@ -73,10 +78,10 @@ def music(n, rng):
         t0 = 0
         octave = int(rng.integers(0, 3))
         while t0 < n:
-            dur = int(SR * rng.choice([0.125, 0.25, 0.375, 0.5]))
+            dur = int(SAMPLE_RATE * rng.choice([0.125, 0.25, 0.375, 0.5]))
             step = scale[rng.integers(len(scale))] + 12 * (octave + rng.integers(0, 2))
             f0 = base * 2 ** (step / 12)
-            t = np.arange(min(dur, n - t0)) / SR
+            t = np.arange(min(dur, n - t0)) / SAMPLE_RATE
             harmonics = np.arange(1, 6)[:, None]
             note = (np.sin(2 * np.pi * f0 * harmonics * t + rng.uniform(0, 2 * np.pi, (5, 1)))
                     / harmonics).sum(0)
@@ -88,7 +93,7 @@ def music(n, rng):
 
 def hum(n, rng):
     """Mains hum: 50 or 60 Hz with decaying harmonics and a slow level wobble."""
-    t = np.arange(n) / SR
+    t = np.arange(n) / SAMPLE_RATE
     f0 = rng.choice([50.0, 60.0]) * rng.uniform(0.995, 1.005)
     x = sum(rng.uniform(0.2, 1.0) / k * np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 2 * np.pi))
             for k in range(1, 16))
@@ -100,9 +105,9 @@ def transients(n, rng, rate_hz=3.0):
     """Clicks and knocks (decaying noise bursts, damped tones) at random times
     over a quiet room tone, so no stretch is digital silence."""
     out = 0.03 * colored(n, rng, 1.0).astype(np.float64)
-    for start in np.sort(rng.integers(0, n, size=max(1, int(rng.poisson(rate_hz * n / SR))))):
-        length = min(int(SR * rng.uniform(0.01, 0.15)), n - start)
-        t = np.arange(length) / SR
+    for start in np.sort(rng.integers(0, n, size=max(1, int(rng.poisson(rate_hz * n / SAMPLE_RATE))))):
+        length = min(int(SAMPLE_RATE * rng.uniform(0.01, 0.15)), n - start)
+        t = np.arange(length) / SAMPLE_RATE
         env = np.exp(-t / rng.uniform(0.003, 0.04)) * 10 ** (rng.uniform(-20, 0) / 20)
         if rng.random() < 0.5:
             burst = rng.standard_normal(length)
@@ -114,7 +119,7 @@ def transients(n, rng, rate_hz=3.0):
 
 def appliance(n, rng):
     """A running machine: band noise with slow level changes plus a motor whine."""
-    t = np.arange(n) / SR
+    t = np.arange(n) / SAMPLE_RATE
     lo = rng.uniform(100, 600)
     x = _band(n, rng, lo, lo * rng.uniform(2, 4)).astype(np.float64)
     x *= 1 + 0.3 * np.sin(2 * np.pi * rng.uniform(0.1, 1.0) * t + rng.uniform(0, 2 * np.pi))
@@ -157,3 +162,31 @@ def noise_floor(n, rng, level_db=-70.0):
     scale (RMS). Exact digital silence would give -200 dB spectrogram bins that
     real recordings never have."""
     return colored(n, rng, 0.5) * np.float32(10 ** (level_db / 20) / LEVEL)
+
+
+def fit_16bit(x):
+    """`x` scaled down (never up) to peak at most 0.99: 16 bits, no clipping."""
+    return x / max(1.0, np.abs(x).max() / 0.99)
+
+
+def _source_job(args):
+    path, kind, seconds, seed = args
+    write_wav(path, fit_16bit(make_noise(kind, int(seconds * SAMPLE_RATE), seed)))
+
+
+def build_noise_sources(out_dir, sources, source_s, test_noise_s, seed, nj=1):
+    """The MUSAN/QUT stand-ins as long recordings:
+    `out_dir/train/<type>/<type>_<k>.wav` (train types, 16-bit) and
+    `out_dir/test/home.wav` (the test types mixed, float)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    jobs = []
+    for i, kind in enumerate(TRAIN_TYPES):
+        (out_dir / "train" / kind).mkdir(parents=True)
+        jobs += [(out_dir / "train" / kind / f"{kind}_{k:02d}.wav", kind, source_s, [seed, 2000 + i, k])
+                 for k in range(sources)]
+    with mp.get_context("fork").Pool(max(1, nj)) as pool:
+        pool.map(_source_job, jobs)
+    (out_dir / "test").mkdir()
+    write_wav(out_dir / "test" / "home.wav", home_mixture(int(test_noise_s * SAMPLE_RATE), seed), fmt="float")

@@ -1,0 +1,89 @@
+"""Front-ends: what the networks read.
+
+Noise is mixed in the complex STFT domain, so :class:`STFT` hands out the
+complex spectrogram and, separately, the dB magnitude that the recognizers and
+the generator read. :class:`LogMel` turns that dB magnitude into normalised
+log-mel features for the speech recognizer (differentiable, so the generator
+learns through it).
+"""
+
+import torch
+from speechbrain.dataio.dataio import length_to_mask
+from speechbrain.processing.features import Filterbank
+
+
+class STFT(torch.nn.Module):
+    """Complex STFT (Hann window, centred, reflect padding) and its inverse.
+
+    Arguments
+    ---------
+    n_fft : int
+        FFT size; 512 gives 257 frequency bins.
+    hop_length : int
+        Hop in samples; 128 gives 126 frames for one second at 16 kHz.
+    amin : float
+        Magnitude floor of the dB conversion (no top_db clamp).
+    """
+
+    def __init__(self, n_fft=512, hop_length=128, amin=1e-10):
+        super().__init__()
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.amin = amin
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+
+    def forward(self, wavs):
+        """[B, samples] float -> [B, n_fft // 2 + 1, frames] complex."""
+        return torch.stft(wavs, self.n_fft, hop_length=self.hop_length, window=self.window,
+                          center=True, pad_mode="reflect", return_complex=True)
+
+    def inverse(self, spec, length):
+        """Complex spectrogram -> waveform of ``length`` samples."""
+        return torch.istft(spec, self.n_fft, hop_length=self.hop_length, window=self.window,
+                           center=True, length=length)
+
+    def db(self, spec):
+        """Magnitude in dB: 20 log10(max(|X|, amin))."""
+        return 20.0 * torch.log10(spec.abs().clamp(min=self.amin))
+
+    def frame_mask(self, rel_lengths, num_frames):
+        """[B, T] float mask of the frames that hold real (unpadded) audio.
+
+        ``rel_lengths`` are SpeechBrain relative lengths (1.0 = longest).
+        """
+        valid = torch.round(rel_lengths * num_frames).clamp(1, num_frames)
+        return length_to_mask(valid, num_frames, dtype=torch.float)
+
+
+class LogMel(torch.nn.Module):
+    """Log-mel features of a dB magnitude spectrogram, normalised per utterance.
+
+    |X|^2 = 10^(dB/10) goes through SpeechBrain's triangular mel
+    ``Filterbank``; then 10 log10, floored ``top_db`` below the utterance's
+    loudest real bin, and mean and variance normalisation over the
+    utterance's real frames. Padded frames come out as zeros.
+
+    Input [B, F, T] dB and [B, T] frame mask; output [B, T, n_mels].
+    """
+
+    def __init__(self, n_mels=40, n_fft=512, sample_rate=16000, top_db=80.0, normalize=True):
+        super().__init__()
+        self.fbank = Filterbank(n_mels=n_mels, n_fft=n_fft, sample_rate=sample_rate,
+                                log_mel=False, freeze=True)
+        self.top_db = top_db
+        self.normalize = normalize
+
+    def forward(self, spec_db, frame_mask):
+        power = torch.pow(10.0, spec_db.transpose(1, 2) / 10.0)
+        weights = frame_mask[:, :, None]
+        feats = 10.0 * torch.log10(self.fbank(power).clamp(min=1e-10))
+        if self.top_db is not None:
+            loudest = torch.where(weights > 0, feats, torch.full_like(feats, -1e4))
+            floor = loudest.amax(dim=(1, 2), keepdim=True) - self.top_db
+            feats = torch.maximum(feats, floor)
+        if self.normalize:
+            count = weights.sum(1, keepdim=True).clamp(min=1.0)
+            mean = (feats * weights).sum(1, keepdim=True) / count
+            var = ((feats - mean).square() * weights).sum(1, keepdim=True) / count
+            feats = (feats - mean) / torch.sqrt(var + 1e-5)
+        return feats * weights

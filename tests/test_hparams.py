@@ -1,0 +1,83 @@
+"""Hyperparameters without copies: each arm file holds only what makes it
+that arm, over its base; every arm differs from the baseline only in the keys
+that define it."""
+
+import io
+import os
+
+import pytest
+import ruamel.yaml
+
+from iaug.recipe import composed_yaml, load
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "egs")
+KWS, ASR, DIGITS = (os.path.join(ROOT, *p, "hparams") for p in
+                    (("gsc_qut", "kws"), ("librispeech", "asr"), ("gsc_qut", "digits")))
+
+NOISE = {"output_folder", "init_recognizer", "snr_db", "snr_candidates", "noise_csv", "noise_bank",
+         "per_utterance_gain", "noise_mixer"}
+IA = NOISE | {"init_generator", "generator", "modules", "init_from", "frozen", "roll_prob",
+              "max_shift"}
+GEN = IA | {"mask_clip", "loss_weights", "checkpointer"}
+MASKING = {"output_folder", "init_recognizer", "spec_augment"}
+ARMS = {
+    (KWS, "noise"): NOISE, (KWS, "null_importantaug"): NOISE, (KWS, "importantaug"): IA,
+    (KWS, "binarized"): IA | {"q", "q_candidates"}, (KWS, "generator"): GEN,
+    (KWS, "specaugment"): MASKING, (KWS, "sb_augment"): MASKING | {"noise_csv", "wav_augment"},
+    (KWS, "importantaug_specaugment"): IA | {"spec_augment"},
+    (ASR, "noise"): NOISE, (ASR, "null_importantaug"): NOISE, (ASR, "importantaug"): IA,
+    (ASR, "generator"): GEN,
+    (DIGITS, "importantaug"): {"output_folder", "init_recognizer", "init_generator", "noise_csv",
+                               "snr_db", "wav_augment"},
+}
+
+
+def tree(path):
+    return ruamel.yaml.YAML().load(composed_yaml(path))
+
+
+def dump(node):
+    out = io.StringIO()
+    ruamel.yaml.YAML().dump({"x": node}, out)
+    return out.getvalue()
+
+
+def differing(a, b):
+    return {k for k in set(a) | set(b) if k not in a or k not in b or dump(a[k]) != dump(b[k])}
+
+
+@pytest.mark.parametrize("folder,arm", sorted(ARMS), ids=lambda x: os.path.basename(str(x)))
+def test_arm_differs_from_baseline_only_where_it_is_that_arm(folder, arm):
+    baseline = tree(os.path.join(folder, "baseline.yaml"))
+    assert differing(tree(os.path.join(folder, f"{arm}.yaml")), baseline) == ARMS[(folder, arm)]
+
+
+@pytest.mark.parametrize("folder,arm", sorted(ARMS), ids=lambda x: os.path.basename(str(x)))
+def test_arm_file_restates_nothing_of_its_base(folder, arm):
+    path = os.path.join(folder, f"{arm}.yaml")
+    with open(path) as f:
+        own = ruamel.yaml.YAML().load(f)
+    base = tree(os.path.join(folder, own.pop("base")))
+    for key, value in own.items():
+        if key in base and not isinstance(value, dict):
+            assert dump(value) != dump(base[key]), f"{arm}.yaml repeats its base's {key}"
+
+
+def test_unknown_override_is_named(tmp_path):
+    with pytest.raises(SystemExit, match="unknown setting 'patiance'"):
+        composed_yaml(os.path.join(KWS, "noise.yaml"), "patiance: 1")
+
+
+def test_arm_builds_the_arm(tmp_path):
+    # the composed file builds what it says: ImportantAug's mixer uses the
+    # rolled learned mask of its (frozen) generator
+    import soundfile as sf
+    import numpy as np
+    os.makedirs(tmp_path / "manifests")
+    sf.write(tmp_path / "n.wav", np.zeros(1600, "float32"), 16000)
+    (tmp_path / "manifests" / "noise_train.csv").write_text(f"ID,wav\nn,{tmp_path / 'n.wav'}\n")
+    hp = load(os.path.join(KWS, "importantaug.yaml"), {"data_dir": str(tmp_path)})
+    policy = hp["noise_mixer"].policy
+    assert type(policy).__name__ == "RolledMaskOrOnes" and policy.mask.generator is hp["generator"]
+    assert hp["noise_mixer"].snr_db == -12.5 and hp["frozen"] == ["generator"]
+    assert set(hp["modules"]) == {"stft", "recognizer", "generator"}
