@@ -79,21 +79,22 @@ class ImportantAug(torch.nn.Module):
         SpeechBrain's ``seed_everything`` seeds).
     per_utterance_gain : bool
         One SNR gain per utterance (default) or per batch (authors' code).
-    n_fft, hop_length : int
-        STFT of the generator (512 / 128 for the paper's 257-bin generator).
+    n_fft, hop_length, top_db
+        STFT of the generator (512 / 128 for the paper's 257-bin generator;
+        ``top_db`` as the generator was trained, see :class:`iaug.models.STFT`).
     sample_rate : int
         Sample rate of the noise files.
     """
 
     def __init__(self, generator=None, noise_bank=None, snr_db=-12.5, policy="rolled", q=50.0,
                  prob=0.5, max_shift=30, seed=None, per_utterance_gain=True, n_fft=512,
-                 hop_length=128, sample_rate=16000):
+                 hop_length=128, top_db=None, sample_rate=16000):
         super().__init__()
         if noise_bank is None:
             raise ValueError("ImportantAug needs a noise_bank (NoiseBank or noise manifest)")
         if not isinstance(noise_bank, NoiseBank):
             noise_bank = NoiseBank.from_csv(os.fspath(noise_bank), sample_rate)
-        self.stft = STFT(n_fft, hop_length)
+        self.stft = STFT(n_fft, hop_length, top_db=top_db)
         self.generator = None if generator is None else load_generator(generator)
         # A (non-persistent) buffer so that .to(device) moves the noise too; the
         # bank object shared with the mixer is pointed at it in forward().

@@ -70,6 +70,9 @@ def plot_importance_maps(wavs, masks, out_png, titles=None, stft=None, noisy=Non
     return _save(fig, out_png)
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+
+
 def plot_error_vs_snr(results_csv, out_png, metric_name="error rate"):
     """One line per system (and noise type, when there are several) over SNR;
     the clean test set is a separate marker at the right of the axis.
@@ -77,6 +80,11 @@ def plot_error_vs_snr(results_csv, out_png, metric_name="error rate"):
     ``results_csv`` is a results file (:func:`iaug.scoring.read_results`);
     ``metric_name`` labels the axis (``error rate``, ``WER``).
     """
+    return _save(error_vs_snr_figure(results_csv, metric_name), out_png)
+
+
+def error_vs_snr_figure(results_csv, metric_name="error rate"):
+    """The figure of :func:`plot_error_vs_snr`, not yet saved."""
     rows = read_results(results_csv)
     lines = defaultdict(list)
     clean = defaultdict(list)
@@ -91,19 +99,26 @@ def plot_error_vs_snr(results_csv, out_png, metric_name="error rate"):
             lines[(row["system"], family)].append((row["snr"], row["value"]))
     snrs = sorted({snr for pts in lines.values() for snr, _ in pts})
     clean_x = (max(snrs) + max(5.0, (max(snrs) - min(snrs)) * 0.1)) if snrs else 0.0
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    colors = {}
-    for system in dict.fromkeys(r["system"] for r in rows):
-        colors[system] = f"C{len(colors) % 10}"
-    styles = {fam: ("-", "--", ":", "-.")[i % 4] for i, fam in enumerate(sorted(families))}
+    systems = list(dict.fromkeys(r["system"] for r in rows))
+    # Every system visible: its own colour and marker, and a small sideways
+    # shift (dodge), so equal values do not hide one line under another.
+    step = min(b - a for a, b in zip(snrs, snrs[1:] + [clean_x])) if snrs else 1.0
+    spread = 0.5 * step
+    dodge = {sys_: spread * ((i + 0.5) / len(systems) - 0.5) for i, sys_ in enumerate(systems)}
+    style = {sys_: (f"C{i % 10}", MARKERS[i % len(MARKERS)]) for i, sys_ in enumerate(systems)}
+    dashes = {fam: ("-", "--", ":", "-.")[i % 4] for i, fam in enumerate(sorted(families))}
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     for (system, family), pts in lines.items():
         pts.sort()
+        color, marker = style[system]
         label = system if len(families) == 1 else f"{system} ({family})"
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], styles[family], marker="o",
-                color=colors[system], label=label)
+        ax.plot([p[0] + dodge[system] for p in pts], [p[1] for p in pts], dashes[family],
+                marker=marker, color=color, label=label, markersize=5)
     for system, values in clean.items():
-        ax.plot([clean_x] * len(values), values, linestyle="none", marker="*", markersize=12,
-                color=colors[system], label=f"{system} (clean)")
+        color, marker = style[system]
+        ax.plot([clean_x + dodge[system]] * len(values), values, linestyle="none", marker=marker,
+                markersize=9, color=color, markeredgecolor="black",
+                label=f"{system} (clean)" if lines else system)
     if clean and snrs:
         ax.set_xticks(snrs + [clean_x])
         # rotated: close SNRs (-12.5, -10) would overlap
@@ -111,6 +126,7 @@ def plot_error_vs_snr(results_csv, out_png, metric_name="error rate"):
     ax.set_xlabel("test SNR (dB)")
     ax.set_ylabel(f"{metric_name} (%)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    # outside the axes: a legend never covers data
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
-    return _save(fig, out_png)
+    return fig

@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import os
+import re
 import sys
 from datetime import date
 
@@ -40,7 +41,36 @@ def preset_overrides(preset_file, hparams_file):
         preset = yaml.safe_load(f) or {}
     stem = os.path.splitext(os.path.basename(hparams_file))[0]
     per_file = preset.pop("per_file", None) or {}
+    folder = os.path.dirname(os.path.abspath(hparams_file))
+    for name in per_file:
+        if not os.path.isfile(os.path.join(folder, f"{name}.yaml")):
+            raise SystemExit(f"{preset_file}: per_file entry '{name}' names no hparams file "
+                             f"({folder}/{name}.yaml)")
     return {**preset, **(per_file.get(stem) or {})}
+
+
+# What the common settings must be; checked before any work starts.
+CHECKS = {
+    "batch_size": (int, 1), "number_of_epochs": (int, 0), "patience": (int, 0),
+    "num_workers": (int, 0), "lr_step_size": (int, 1), "ckpt_interval_steps": (int, 0),
+    "seed": (int, None), "lr": (float, 0.0, "above"), "weight_decay": (float, 0.0),
+    "snr_db": (float, None), "q": (float, 0.0),
+}
+
+
+def check_values(values, hparams_file):
+    """One line naming the first setting of the wrong type or range."""
+    for key, (kind, low, *strict) in CHECKS.items():
+        if key not in values or values[key] is None and key != "seed":
+            continue
+        value = values[key]
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = ok and (kind is float or isinstance(value, int))
+        ok = ok and (low is None or (value > low if strict else value >= low))
+        if not ok:
+            bound = "" if low is None else f" {'>' if strict else '>='} {low:g}"
+            raise SystemExit(f"{hparams_file}: {key} must be {'an integer' if kind is int else 'a number'}"
+                             f"{bound}, got {value!r}")
 
 
 def parse_arguments(argv):
@@ -93,6 +123,26 @@ def compose(hparams_file):
     return _lay_over(compose(base_file), tree)
 
 
+# Top-level settings the code reads by name (iaug.recipe, iaug.brains,
+# SpeechBrain's Brain, run.sh); any other key must be referred to by another
+# (``!ref <key>``), or it is a typo that would be silently ignored.
+READ_BY_CODE = {
+    "task", "modules", "opt_class", "lr_scheduler", "epoch_counter", "checkpointer",
+    "train_logger", "train_dataloader_opts", "valid_dataloader_opts", "train_csv", "valid_csv",
+    "test_csvs", "output_folder", "noise_mixer", "wav_augment", "spec_augment", "frozen",
+    "init_from", "loss_weights", "seed", "snr_candidates", "q_candidates", "__set_seed",
+}
+
+
+def unused_settings(text):
+    """Top-level keys of composed yaml ``text`` that nothing reads."""
+    from speechbrain.core import RunOptions
+
+    keys = set(ruamel.yaml.YAML().load(text) or {})
+    referred = set(re.findall(r"<([A-Za-z_]\w*)", text))
+    return sorted(keys - referred - READ_BY_CODE - set(RunOptions().as_dict()))
+
+
 def composed_yaml(hparams_file, overrides=""):
     """yaml text of an hparams file after its bases and ``overrides`` (yaml
     text); an override that names no setting of the file is an error."""
@@ -132,6 +182,11 @@ def load(hparams_file, overrides=None):
 
 def load_hparams(argv):
     hparams_file, run_opts, overrides = parse_arguments(argv)
+    unused = unused_settings(composed_yaml(hparams_file))  # the file's own typos
+    if unused:
+        raise SystemExit(f"{hparams_file}: setting(s) {', '.join(unused)} used by nothing "
+                         "(a typo?)")
+    check_values(_plain(composed_yaml(hparams_file, overrides)), hparams_file)
     sb.utils.distributed.ddp_init_group(run_opts)
     text = resolved_yaml(hparams_file, overrides)
     hparams = load_hyperpyyaml(io.StringIO(text))
@@ -189,14 +244,21 @@ def train_and_test(brain_class, argv=None):
     return brain, summary
 
 
+class _PlainLoader(yaml.SafeLoader):
+    """yaml without hyperpyyaml's tags: a tagged value reads as None."""
+
+
+_PlainLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def _plain(text):
+    return yaml.load(text, Loader=_PlainLoader) or {}
+
+
 def plain_values(hparams_file, preset_file=None):
     """The settings of an hparams file after its preset, tags not run
     (a tagged value such as ``!new:...`` reads as None)."""
-    class _Loader(yaml.SafeLoader):
-        pass
-
-    _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    values = yaml.load(composed_yaml(hparams_file), Loader=_Loader) or {}
+    values = _plain(composed_yaml(hparams_file))
     if preset_file:
         values.update(preset_overrides(preset_file, hparams_file))
     return values

@@ -16,8 +16,7 @@ KWS, ASR, DIGITS = (os.path.join(ROOT, *p, "hparams") for p in
 
 NOISE = {"output_folder", "init_recognizer", "snr_db", "snr_candidates", "noise_csv", "noise_bank",
          "per_utterance_gain", "noise_mixer"}
-IA = NOISE | {"init_generator", "generator", "modules", "init_from", "frozen", "roll_prob",
-              "max_shift"}
+IA = NOISE | {"init_generator", "generator", "modules", "init_from", "frozen"}
 GEN = IA | {"mask_clip", "loss_weights", "checkpointer"}
 MASKING = {"output_folder", "init_recognizer", "spec_augment"}
 ARMS = {
@@ -81,3 +80,35 @@ def test_arm_builds_the_arm(tmp_path):
     assert type(policy).__name__ == "RolledMaskOrOnes" and policy.mask.generator is hp["generator"]
     assert hp["noise_mixer"].snr_db == -12.5 and hp["frozen"] == ["generator"]
     assert set(hp["modules"]) == {"stft", "recognizer", "generator"}
+
+
+def test_bad_settings_are_named_before_any_work(tmp_path):
+    import subprocess
+    import sys
+
+    script = os.path.join(os.path.dirname(__file__), "..", "recipes", "train_recognizer.py")
+    arm = tmp_path / "typo.yaml"
+    arm.write_text("base: " + os.path.join(KWS, "noise.yaml") + "\npatiance: 1\n")
+    preset = tmp_path / "presets.yaml"
+    preset.write_text("per_file:\n    generatr: {number_of_epochs: 1}\n")
+    for args, message in (
+            (["--batch_size", "abc"], "batch_size must be an integer >= 1, got 'abc'"),
+            (["--lr", "-0.1"], "lr must be a number > 0, got -0.1"),
+            (["--patiance", "1"], "unknown setting 'patiance'"),
+            (["--preset", str(preset)], "per_file entry 'generatr' names no hparams file")):
+        proc = subprocess.run([sys.executable, script, os.path.join(KWS, "noise.yaml"),
+                               "--data_dir", str(tmp_path), *args], capture_output=True, text=True)
+        assert proc.returncode != 0 and message in proc.stderr, proc.stderr[-500:]
+        assert "Traceback" not in proc.stderr
+    proc = subprocess.run([sys.executable, script, str(arm), "--data_dir", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert "patiance used by nothing (a typo?)" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("folder", [KWS, ASR, DIGITS])
+def test_every_setting_is_used(folder):
+    from iaug.recipe import unused_settings
+
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".yaml") and name != "data.yaml":
+            assert unused_settings(composed_yaml(os.path.join(folder, name))) == [], name

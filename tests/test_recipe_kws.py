@@ -22,7 +22,7 @@ def run(*args, timeout=600):
 
 @pytest.mark.slow
 def test_tiny_recipe_all_stages(tmp_path):
-    data, exp = str(tmp_path / "data"), str(tmp_path / "exp")
+    data, exp = str(tmp_path / "my data"), str(tmp_path / "my exp")  # spaces in paths work
     log = run("--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp)
     with open(os.path.join(exp, "results.csv")) as f:
         rows = list(csv.DictReader(f))

@@ -1,10 +1,43 @@
 #!/usr/bin/env bash
 # The helpers of every recipe's run.sh, sourced after its options are parsed.
-# Needs: root, exp_dir, preset, preset_file, ngpu, device, stage, stop_stage;
-# data_args (the overrides naming the recipe's data, e.g. --data_dir DIR);
-# optional: seed, train_extra (overrides every training gets).
+# Needs: root, exp_dir, preset, preset_file, ngpu, device, stage, stop_stage,
+# nthreads, manifests; data_args (the overrides naming the recipe's data,
+# e.g. --data_dir DIR); optional: seed, train_extra (overrides every training
+# gets).
 
 log() { echo "$(date '+%F %T') [stage $stage_now] $*"; }
+
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+
+# setup_run LAST_STAGE DATA_STAGES: checks the options and folders before any
+# work, creates exp_dir, and pins the torch threads of every process
+setup_run() {
+  check_stages "$1"
+  [[ $nthreads =~ ^[1-9][0-9]*$ ]] || die "--nthreads is a positive number (got '$nthreads')"
+  # Results repeat bit for bit only with the same number of threads (float
+  # sums in another order): it is a recipe setting, not the environment's.
+  export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
+  local dir
+  for dir in "$data_dir" "$exp_dir"; do
+    [ ! -e "$dir" ] || [ -d "$dir" ] || die "$dir is a file, not a folder"
+  done
+  if [ "$stage" -le "$2" ]; then
+    writable "$data_dir" || die "cannot write to $data_dir: stages 0-$2 write there (use another --data_dir)"
+  fi
+  writable "$exp_dir" || die "cannot write to $exp_dir (use another --exp_dir)"
+}
+
+writable() {  # writable DIR: create it if needed and try a file there (root ignores modes)
+  mkdir -p "$1" 2>/dev/null && touch "$1/.iaug_write_test" 2>/dev/null && rm -f "$1/.iaug_write_test"
+}
+
+require() {  # require SYSTEM:STAGE...: one line naming the stage to run first
+  local item
+  for item in "$@"; do
+    [ -f "$exp_dir/${item%%:*}/.done" ] || \
+      die "stage $stage_now needs ${item%%:*}, not trained in $exp_dir: run stage ${item##*:} first"
+  done
+}
 
 # run_stage N WHAT: true (and announces "Stage N: WHAT") when N is in range
 run_stage() {
@@ -30,6 +63,7 @@ setting() {  # setting HPARAMS KEY: a plain value of an hparams file after the p
 train() {  # train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system
   local script=$1 hparams=$2 system=$3; shift 3
   if [ -f "$exp_dir/$system/.done" ]; then log "$system: done, skipping"; return; fi
+  [ -f "$manifests/train.csv" ] || die "no manifests in $manifests: run the data stages first"
   local launcher=(python3)
   if [ "$ngpu" -gt 1 ]; then
     local backend=gloo; [ "$device" = cuda ] && backend=nccl
@@ -71,14 +105,12 @@ evaluate() {
 }
 
 foreach() {  # foreach NJ LOG_PREFIX FUNCTION ITEM...: FUNCTION ITEM for each ITEM.
-  # NJ > 1: up to NJ at once in the background, one CPU thread each (these
-  # small convolutions scale badly with threads), output in LOG_PREFIX<ITEM>.log
+  # NJ > 1: up to NJ at once in the background, output in LOG_PREFIX<ITEM>.log
   local nj=$1 prefix=$2 fn=$3 item failed=0; shift 3
   if [ "$nj" -le 1 ]; then
     for item in "$@"; do "$fn" "$item"; done
     return
   fi
-  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
   for item in "$@"; do
     while [ "$(jobs -rp | wc -l)" -ge "$nj" ]; do wait -n || failed=1; done
     echo "$(date '+%F %T') $fn $item in the background: tail -f $prefix$item.log"

@@ -1,7 +1,9 @@
 """The step machinery of both recipes' `local/prepare_data.py`: a log line
 format, steps that a rerun skips (`.done_<step>` markers holding their
 settings), one corpus per data folder, and archive fetching."""
+import hashlib
 import json
+import os
 import shutil
 import sys
 import time
@@ -42,6 +44,22 @@ def step(data_dir, name, params, outputs, fn):
     marker.write_text(json.dumps(params, sort_keys=True) + "\n")
     log(f"{name}: done in {time.time() - t0:.1f} s")
     return True
+
+
+def audio_fingerprint(root, skip=("downloads",), suffixes=(".wav", ".flac")):
+    """Hash of every audio file's path, size and modification time under
+    `root` (but not in `skip` folders): a step whose settings include it
+    reruns when files were added, removed or changed."""
+    digest = hashlib.sha256()
+    root = Path(root)
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in skip)
+        for name in sorted(files):
+            if name.endswith(suffixes):
+                st = os.stat(os.path.join(folder, name))
+                rel = os.path.relpath(os.path.join(folder, name), root)
+                digest.update(f"{rel}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def done_markers(data_dir, prefixes=(".done_",), exclude=()):

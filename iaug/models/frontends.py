@@ -22,14 +22,21 @@ class STFT(torch.nn.Module):
     hop_length : int
         Hop in samples; 128 gives 126 frames for one second at 16 kHz.
     amin : float
-        Magnitude floor of the dB conversion (no top_db clamp).
+        Magnitude floor of the dB conversion.
+    top_db : float or None
+        None (the paper's): no further floor, so bins of digital silence or of
+        an empty band hold FFT round-off (about -200 dB) that a change of
+        1e-7 in the samples moves by tens of dB. A number: each utterance's
+        dB floored ``top_db`` below its loudest bin (as librosa's and
+        SpeechBrain's ``top_db``), a well-conditioned input.
     """
 
-    def __init__(self, n_fft=512, hop_length=128, amin=1e-10):
+    def __init__(self, n_fft=512, hop_length=128, amin=1e-10, top_db=None):
         super().__init__()
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.amin = amin
+        self.top_db = top_db
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
 
     def forward(self, wavs):
@@ -43,8 +50,13 @@ class STFT(torch.nn.Module):
                            center=True, length=length)
 
     def db(self, spec):
-        """Magnitude in dB: 20 log10(max(|X|, amin))."""
-        return 20.0 * torch.log10(spec.abs().clamp(min=self.amin))
+        """Magnitude in dB: 20 log10(max(|X|, amin)), floored ``top_db`` below
+        each utterance's loudest bin when ``top_db`` is set."""
+        spec_db = 20.0 * torch.log10(spec.abs().clamp(min=self.amin))
+        if self.top_db is None:
+            return spec_db
+        floor = spec_db.flatten(1).amax(1)[:, None, None] - self.top_db
+        return torch.maximum(spec_db, floor)
 
     def frame_mask(self, rel_lengths, num_frames):
         """[B, T] float mask of the frames that hold real (unpadded) audio.

@@ -14,6 +14,7 @@ unchanged (see :func:`iaug.checkpoints.load_state`).
 
 import torch
 from speechbrain.dataio.dataio import length_to_mask
+from speechbrain.processing.features import InputNormalization
 from torch import nn
 
 from iaug.models.frontends import LogMel
@@ -40,13 +41,18 @@ class Recognizer(nn.Module):
     Frequency bins are the channels; five residual separable blocks, global
     average pooling over time (over real frames when ``frame_mask`` is given),
     then three linear layers. Returns log-probabilities [B, num_classes].
+
+    ``normalize=True`` first normalises each utterance's input, every bin to
+    zero mean and unit variance over its real frames (SpeechBrain's
+    ``InputNormalization`` at sentence level); the paper reads raw dB (False).
     """
 
     reads = "spectrogram"
 
     def __init__(self, n_bins=257, num_classes=35, num_blocks=5, kernel_size=9,
-                 block_dropout=0.0, dropout=0.0):
+                 block_dropout=0.0, dropout=0.0, normalize=False):
         super().__init__()
+        self.norm = InputNormalization(norm_type="sentence") if normalize else None
         self.convs = nn.ModuleList(
             SeparableResBlock(n_bins, kernel_size, block_dropout) for _ in range(num_blocks)
         )
@@ -57,6 +63,9 @@ class Recognizer(nn.Module):
 
     def forward(self, spec_db, frame_mask=None):
         x = spec_db
+        if self.norm is not None:
+            rel = None if frame_mask is None else frame_mask.sum(-1) / frame_mask.shape[-1]
+            x = self.norm(x.transpose(1, 2), rel).transpose(1, 2)
         for block in self.convs:
             x = block(x)
         if frame_mask is None:

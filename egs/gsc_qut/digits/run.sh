@@ -28,13 +28,14 @@ init_from_baseline=true       # true: ImportantAug starts from the trained basel
                               # paper); false: from scratch, same epochs (see RESULTS.md)
 device=cpu
 ngpu=0
+nthreads=1                    # torch threads per process (results repeat for the same number)
 
 . "$root/tools/parse_options.sh"
 . "$root/tools/recipe_lib.sh"
-check_stages 5
 [ -n "$exp_dir" ] || exp_dir=exp/$preset
 preset_file=hparams/presets/$preset.yaml
-[ -f "$preset_file" ] || { echo "run.sh: unknown preset '$preset' (no $preset_file)" >&2; exit 1; }
+[ -f "$preset_file" ] || die "unknown preset '$preset' (no $preset_file)"
+setup_run 5 -1   # its data stage writes into exp_dir
 if [ -z "$generator" ]; then
   # the KWS recipe's generator of the same preset, else the authors' checkpoint
   generator=../kws/exp/synth_$preset/generator
@@ -44,7 +45,6 @@ export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 manifests=$exp_dir/manifests
 data_args=(--manifest_dir "$manifests")
 train_extra=()
-mkdir -p "$exp_dir"
 
 if run_stage 1 "digit manifests from $data_dir/manifests -> $manifests"; then
   python3 local/prepare.py --data_dir "$data_dir" --out_dir "$manifests"
@@ -55,12 +55,15 @@ if run_stage 2 "baseline x-vector classifier on clean speech"; then
 fi
 
 if run_stage 3 "ImportantAug with the KWS generator $generator"; then
+  [ "$init_from_baseline" = true ] && require baseline:2
+  [ -e "$generator" ] || die "no generator at $generator: train ../kws stage 4 or pass --generator"
   init=$exp_dir/baseline; [ "$init_from_baseline" = true ] || init=null
   train train_recognizer.py hparams/importantaug.yaml importantaug --init_generator "$generator" \
     --noise_csv "$data_dir/manifests/noise_train.csv" --init_recognizer "$init"
 fi
 
 if run_stage 4 "evaluation -> $exp_dir/results.csv"; then
+  require baseline:2 importantaug:3
   eval_args=() report_args=(--generator "$generator" --title "Spoken digits: baseline against ImportantAug")
   evaluate baseline importantaug
 fi

@@ -38,6 +38,7 @@ exp_dir=""              # default: exp/<corpus>_<preset>
 device=cpu              # cpu | cuda
 ngpu=0                  # >1: training stages under torchrun (DDP)
 nj=2                    # parallel jobs for data preparation
+nthreads=1              # torch threads per process (results repeat for the same number)
 archive_dir=""          # archives fetched by hand (gsc)
 on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 peers=false             # true: stage 8 trains the benchmark's peer rows
@@ -45,20 +46,25 @@ authors_ckpt=$root/../shared/reference/importantaug_clf_frozen.pt
 authors_generator=false # true: stage 5 also trains from the authors' generator
 eval_authors=false      # true: stage 9 also scores the authors' recognizer
 seed=""                 # training seed of every system (default: the hparams')
+frontend=paper          # paper | stable: raw dB (the paper's), or dB floored 80 dB below
+                        # each utterance's peak and the recognizer's input normalised
 
 . "$root/tools/parse_options.sh"
 . "$root/tools/recipe_lib.sh"
-check_stages 9
-case "$corpus" in synth|gsc) ;; *) echo "run.sh: --corpus is synth or gsc" >&2; exit 1 ;; esac
+case "$corpus" in synth|gsc) ;; *) die "--corpus is synth or gsc (got '$corpus')" ;; esac
 [ -n "$data_dir" ] || data_dir=data/$corpus
 [ -n "$exp_dir" ] || exp_dir=exp/${corpus}_${preset}
 preset_file=hparams/presets/$preset.yaml
-[ -f "$preset_file" ] || { echo "run.sh: unknown preset '$preset' (no $preset_file)" >&2; exit 1; }
+[ -f "$preset_file" ] || die "unknown preset '$preset' (no $preset_file)"
+case "$frontend" in
+  paper) train_extra=() ;;
+  stable) train_extra=(--top_db 80 --normalize_input True) ;;
+  *) die "--frontend is paper or stable (got '$frontend')" ;;
+esac
+setup_run 9 1
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 manifests=$data_dir/manifests
 data_args=(--data_dir "$data_dir")
-train_extra=()
-mkdir -p "$exp_dir"
 
 if run_stage 0 "data: corpus=$corpus preset=$preset -> $data_dir"; then
   python3 local/prepare_data.py download --corpus "$corpus" --preset "$preset" \
@@ -74,14 +80,17 @@ if run_stage 2 "baseline recognizer on clean speech"; then
 fi
 
 if run_stage 3 "conventional noise, SNR chosen on dev"; then
+  require baseline:2
   sweep noise snr_db snr_candidates snr
 fi
 
 if run_stage 4 "generator (ImportantAug stage A) against the frozen baseline"; then
+  require baseline:2
   train train_generator.py hparams/generator.yaml generator
 fi
 
 if run_stage 5 "ImportantAug (stage B) with the frozen generator"; then
+  require baseline:2 generator:4
   train train_recognizer.py hparams/importantaug.yaml importantaug
   if [ "$authors_generator" = true ]; then
     train train_recognizer.py hparams/importantaug.yaml importantaug_authorsgen \
@@ -90,15 +99,18 @@ if run_stage 5 "ImportantAug (stage B) with the frozen generator"; then
 fi
 
 if run_stage 6 "Null ImportantAug (all-ones mask)"; then
+  require baseline:2
   train train_recognizer.py hparams/null_importantaug.yaml null_importantaug
 fi
 
 if run_stage 7 "Binarized ImportantAug, q chosen on dev"; then
+  require baseline:2 generator:4
   sweep binarized q q_candidates q
 fi
 
 if run_stage 8 "peers (benchmark rows)"; then
   if [ "$peers" = true ]; then
+    require baseline:2 generator:4
     for arm in sb_augment specaugment importantaug_specaugment; do
       train train_recognizer.py hparams/$arm.yaml $arm
     done
@@ -113,7 +125,7 @@ if run_stage 9 "evaluation -> $exp_dir/results.csv"; then
            sb_augment specaugment importantaug_specaugment; do
     [ -f "$exp_dir/$s/hyperparams.yaml" ] && systems+=("$s")
   done
-  [ ${#systems[@]} -gt 0 ] || { echo "run.sh: nothing trained in $exp_dir: run stages 2-8 first" >&2; exit 1; }
+  [ ${#systems[@]} -gt 0 ] || die "nothing trained in $exp_dir: run stages 2-8 first"
   eval_args=() report_args=()
   if [ "$eval_authors" = true ]; then  # built from the baseline's hparams
     systems+=("authors=$authors_ckpt")

@@ -36,22 +36,20 @@ exp_dir=""              # default: exp/<corpus>_<preset>
 device=cpu              # cpu | cuda
 ngpu=0                  # >1: training stages under torchrun (DDP; gloo on cpu)
 nj=2                    # parallel jobs for data preparation
-nthreads=""             # torch threads per process (OMP_NUM_THREADS); default: torch's
+nthreads=1              # torch threads per process (results repeat for the same number)
 archive_dir=""          # archives fetched by hand (librispeech)
 on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 
 . "$root/tools/parse_options.sh"
 . "$root/tools/recipe_lib.sh"
-check_stages 7
-case "$corpus" in synth|librispeech) ;; *) echo "run.sh: --corpus is synth or librispeech" >&2; exit 1 ;; esac
+case "$corpus" in synth|librispeech) ;; *) die "--corpus is synth or librispeech (got '$corpus')" ;; esac
 [ -n "$data_dir" ] || data_dir=data/${corpus}_${preset}
 [ -n "$exp_dir" ] || exp_dir=exp/${corpus}_${preset}
 preset_file=hparams/presets/$preset.yaml
-[ -f "$preset_file" ] || { echo "run.sh: unknown preset '$preset' (no $preset_file)" >&2; exit 1; }
+[ -f "$preset_file" ] || die "unknown preset '$preset' (no $preset_file)"
+setup_run 7 1
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
-[ -n "$nthreads" ] && export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
 manifests=$data_dir/manifests
-mkdir -p "$exp_dir"
 
 # tokenizer type and size of this corpus (data.yaml), for stage 1 and training
 token_type=$(python3 -m iaug.recipe hparams/data.yaml "tokenizer.$corpus.token_type")
@@ -75,18 +73,22 @@ if run_stage 2 "baseline CTC recognizer on clean speech"; then
 fi
 
 if run_stage 3 "conventional noise, SNR chosen on dev"; then
+  require baseline:2
   sweep noise snr_db snr_candidates snr
 fi
 
 if run_stage 4 "generator (ImportantAug stage A) against the frozen baseline"; then
+  require baseline:2
   train train_generator.py hparams/generator.yaml generator
 fi
 
 if run_stage 5 "ImportantAug (stage B) with the frozen generator"; then
+  require baseline:2 generator:4
   train train_recognizer.py hparams/importantaug.yaml importantaug
 fi
 
 if run_stage 6 "Null ImportantAug (all-ones mask)"; then
+  require baseline:2
   train train_recognizer.py hparams/null_importantaug.yaml null_importantaug
 fi
 
@@ -95,7 +97,7 @@ if run_stage 7 "evaluation -> $exp_dir/results.csv"; then
   for s in baseline noise importantaug null_importantaug; do
     [ -f "$exp_dir/$s/hyperparams.yaml" ] && systems+=("$s")
   done
-  [ ${#systems[@]} -gt 0 ] || { echo "run.sh: nothing trained in $exp_dir: run stages 2-6 first" >&2; exit 1; }
+  [ ${#systems[@]} -gt 0 ] || die "nothing trained in $exp_dir: run stages 2-6 first"
   eval_args=() report_args=(--metric_name WER)
   evaluate "${systems[@]}"
 fi

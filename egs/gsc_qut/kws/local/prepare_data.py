@@ -35,8 +35,8 @@ from iaug.data.gsc_synth import build_corpus
 from iaug.data.manifest import DataError
 from iaug.data.noise_clips import cut_noise_clips
 from iaug.data.noisy_sets import clear_noisy_sets, make_noisy_sets
-from iaug.data.steps import (claim, done_markers, extract_archives, find_one, log, run_command,
-                              step)
+from iaug.data.steps import (audio_fingerprint, claim, done_markers, extract_archives, find_one,
+                              log, run_command, step)
 from iaug.data.synth_noise import build_noise_sources
 
 MANIFEST_FORMAT = 2  # 2: noise manifests carry wav_format/wav_opts
@@ -148,9 +148,11 @@ def main(argv=None):
         def write():
             counts = build_manifests(data_dir, args.on_bad, args.nj, log)
             log("manifest rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        # "format" changes with the manifests' columns, so older ones are rebuilt
+        # "format" changes with the manifests' columns, so older ones are
+        # rebuilt; "audio" with any audio file added, removed or changed
         step(data_dir, "manifests", {"on_bad": args.on_bad, "format": MANIFEST_FORMAT,
-                                     "inputs": done_markers(data_dir, exclude=[".done_manifests"])},
+                                     "inputs": done_markers(data_dir, exclude=[".done_manifests"]),
+                                     "audio": audio_fingerprint(data_dir)},
              [data_dir / "manifests"], write)
     return run_command(args.cmd, download if args.cmd == "download" else manifests)
 

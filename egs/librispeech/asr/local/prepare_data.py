@@ -37,8 +37,8 @@ from iaug.data.librispeech import build_manifests, build_synth_corpus, make_nois
 from iaug.data.manifest import DataError
 from iaug.data.noise_clips import cut_noise_clips
 from iaug.data.noisy_sets import snr_tag
-from iaug.data.steps import (claim, done_markers, extract_archives, find_one, log, run_command,
-                              step)
+from iaug.data.steps import (audio_fingerprint, claim, done_markers, extract_archives, find_one,
+                              log, run_command, step)
 from iaug.data.synth_noise import build_noise_sources
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "hparams" / "data.yaml"
@@ -115,7 +115,7 @@ def manifests(data_dir, cfg, corpus, preset, on_bad, nj, vocab_size, token_type)
                                             role_map["test"][0])
              for s in cfg["snrs"]}
     step(data_dir, "manifests", {"inputs": inputs, "roles": role_map, "snrs": cfg["snrs"],
-                                 "on_bad": on_bad},
+                                 "on_bad": on_bad, "audio": audio_fingerprint(data_dir)},
          [data_dir / "manifests"], lambda: log("manifest rows: " + ", ".join(
              f"{k} {v}" for k, v in build_manifests(data_dir, role_map, noisy, on_bad, nj, log).items())))
     tok = cfg["tokenizer"][corpus]

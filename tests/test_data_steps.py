@@ -1,0 +1,58 @@
+"""A data step's marker notices that its inputs changed: stage 1 is redone
+when audio files were added to or changed in the corpus."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+from iaug.data.steps import audio_fingerprint, step
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+PREPARE = os.path.join(ROOT, "egs", "gsc_qut", "kws", "local", "prepare_data.py")
+
+
+def test_step_reruns_when_audio_changes(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.wav").write_bytes(b"0" * 10)
+    runs = []
+
+    def again():
+        return step(tmp_path, "s", {"audio": audio_fingerprint(tmp_path)}, [tmp_path / "a"],
+                    lambda: runs.append(1))
+
+    assert again() and not again()
+    (tmp_path / "a" / "y.wav").write_bytes(b"1" * 10)  # added
+    assert again() and not again()
+    (tmp_path / "a" / "y.wav").write_bytes(b"2" * 11)  # changed
+    assert again() and not again()
+    (tmp_path / "a" / "notes.txt").write_text("not audio")
+    assert not again()
+    (tmp_path / "a" / "y.wav").unlink()  # removed
+    assert again() and len(runs) == 4
+
+
+def run(*args):
+    proc = subprocess.run([sys.executable, PREPARE, *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": ROOT}, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def rows(data, split):
+    with open(os.path.join(data, "manifests", f"{split}.csv")) as f:
+        return sum(1 for _ in f) - 1
+
+
+def test_manifest_stage_sees_a_new_clip(tmp_path):
+    data = str(tmp_path / "d")
+    run("download", "--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--nj", "2")
+    run("manifests", "--data_dir", data)
+    assert "manifests: already done, skipped" in run("manifests", "--data_dir", data)
+    before = sum(rows(data, s) for s in ("train", "dev", "test"))
+    yes = os.path.join(data, "speech_commands", "yes")
+    clip = sorted(os.listdir(yes))[0]
+    shutil.copy(os.path.join(yes, clip), os.path.join(yes, "newspeaker_nohash_0.wav"))
+    out = run("manifests", "--data_dir", data)
+    assert "already done" not in out
+    assert sum(rows(data, s) for s in ("train", "dev", "test")) == before + 1

@@ -1,0 +1,68 @@
+"""The well-conditioned front-end option: a change of 1e-7 in the digital
+silence of a zero-padded clip moves neither network's output by 1e-3, where
+the paper's front-end moves the recognizer's log-probabilities by units."""
+
+import os
+
+import torch
+
+from iaug.models import STFT, MaskGenerator, Recognizer
+from iaug.recipe import load
+
+KWS = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams")
+
+
+def padded_clip_and_nudge():
+    """A 0.3 s tone zero-padded to 1 s, and the same with 1e-7 noise in the padding."""
+    t = torch.arange(16000) / 16000
+    wav = torch.zeros(1, 16000)
+    wav[0, :4800] = 0.3 * torch.sin(2 * torch.pi * 440 * t[:4800]) * torch.hann_window(4800)
+    gen = torch.Generator().manual_seed(0)
+    nudged = wav.clone()
+    nudged[0, 4800:] += 1e-7 * torch.randn(11200, generator=gen)
+    return wav, nudged
+
+
+def change(top_db, normalize):
+    torch.manual_seed(0)
+    stft, rec, gen = STFT(top_db=top_db), Recognizer(normalize=normalize).eval(), MaskGenerator().eval()
+    outputs = []
+    with torch.no_grad():
+        for wav in padded_clip_and_nudge():
+            spec_db = stft.db(stft(wav))
+            outputs.append((rec(spec_db), gen(spec_db)))
+    (a, ma), (b, mb) = outputs
+    return (a - b).abs().max().item(), (ma - mb).abs().max().item()
+
+
+def test_option_on_is_stable():
+    rec, gen = change(80.0, True)
+    assert rec < 1e-3 and gen < 1e-3
+
+
+def test_paper_front_end_is_not():
+    rec, _ = change(None, False)
+    assert rec > 1.0  # the failure the option exists for
+
+
+def test_default_is_the_papers_and_the_option_is_in_the_yaml(tmp_path):
+    hp = load(os.path.join(KWS, "baseline.yaml"), {"data_dir": str(tmp_path)})
+    assert hp["stft"].top_db is None and hp["recognizer"].norm is None
+    on = load(os.path.join(KWS, "baseline.yaml"),
+              {"data_dir": str(tmp_path), "top_db": 80, "normalize_input": True})
+    assert on["stft"].top_db == 80 and on["recognizer"].norm is not None
+    spec = torch.randn(2, 257, 10).exp()
+    assert torch.equal(STFT().db(spec.to(torch.complex64)),
+                       20 * torch.log10(spec.clamp(min=1e-10)))
+
+
+def test_normalisation_statistics_use_real_frames_only():
+    # padding frames (masked out) do not enter an utterance's mean and variance
+    torch.manual_seed(0)
+    rec = Recognizer(normalize=True).eval()
+    x = torch.randn(1, 257, 20) * 5 + 3
+    padded = torch.cat([x, torch.full((1, 257, 6), -200.0)], -1)
+    mask = torch.cat([torch.ones(1, 20), torch.zeros(1, 6)], -1)
+    normed = rec.norm(padded.transpose(1, 2), mask.sum(-1) / 26).transpose(1, 2)[..., :20]
+    alone = rec.norm(x.transpose(1, 2), torch.ones(1)).transpose(1, 2)
+    torch.testing.assert_close(normed, alone, atol=1e-4, rtol=0)

@@ -1,0 +1,44 @@
+"""Reruns repeat: the same command and seed give the same weights and
+decisions, also with another number of data-loader workers; the number of
+torch threads is pinned by the recipes (another number is another float
+summation order, see the README)."""
+
+import os
+import subprocess
+import sys
+
+import torch
+
+from conftest import make_toy_corpus
+from iaug.checkpoints import load_state
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BASELINE = os.path.join(ROOT, "egs", "gsc_qut", "kws", "hparams", "baseline.yaml")
+NOISE = os.path.join(ROOT, "egs", "gsc_qut", "kws", "hparams", "noise.yaml")
+
+
+def train(hparams, corpus, exp, system, workers, threads=1):
+    env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": str(threads)}
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "recipes", "train_recognizer.py"), hparams,
+         "--data_dir", corpus, "--exp_dir", exp, "--output_folder", os.path.join(exp, system),
+         "--number_of_epochs", "2", "--batch_size", "8", "--num_workers", str(workers)],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return load_state(os.path.join(exp, system), "recognizer")[0]
+
+
+def same(a, b):
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_same_bytes_with_any_number_of_loader_workers(tmp_path):
+    corpus = make_toy_corpus(str(tmp_path / "toy"))
+    runs = {}
+    for workers in (0, 2, 0):
+        exp = str(tmp_path / f"exp{len(runs)}")
+        base = train(BASELINE, corpus, exp, "baseline", workers)
+        noise = train(NOISE, corpus, exp, "noise", workers)  # noise draws and fine-tuning
+        runs[len(runs)] = (base, noise)
+    for base, noise in list(runs.values())[1:]:
+        assert same(base, runs[0][0]) and same(noise, runs[0][1])

@@ -1,0 +1,63 @@
+"""Every recipe's run.sh refuses a bad option or a stage whose inputs are
+missing with one line, before any work and without leaving folders behind."""
+
+import os
+import subprocess
+
+import pytest
+
+EGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "egs")
+RECIPES = {"kws": os.path.join(EGS, "gsc_qut", "kws", "run.sh"),
+           "asr": os.path.join(EGS, "librispeech", "asr", "run.sh"),
+           "digits": os.path.join(EGS, "gsc_qut", "digits", "run.sh")}
+LAST = {"kws": 9, "asr": 7, "digits": 5}
+
+
+def fails(script, *args):
+    proc = subprocess.run(["bash", script, *args], capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0, proc.stdout
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    return proc.stderr
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_bad_stage_numbers(recipe, tmp_path):
+    exp = str(tmp_path / "exp")
+    for args in (["--stage", "99"], ["--stage", "abc"], ["--stop_stage", "x1"],
+                 ["--stage", "3", "--stop_stage", "2"]):
+        message = fails(RECIPES[recipe], *args, "--exp_dir", exp)
+        assert "--stage" in message or "--stop_stage" in message
+    assert f"from 0 to {LAST[recipe]}" in fails(RECIPES[recipe], "--stage", "99", "--exp_dir", exp)
+    assert not os.path.exists(exp)
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_bad_folders_and_threads(recipe, tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    assert "is a file" in fails(RECIPES[recipe], "--exp_dir", str(a_file))
+    assert "cannot write to" in fails(RECIPES[recipe], "--exp_dir", str(a_file / "below"))
+    assert "--nthreads" in fails(RECIPES[recipe], "--nthreads", "0", "--exp_dir", str(tmp_path / "e"))
+
+
+@pytest.mark.parametrize("recipe", ["kws", "asr"])
+def test_unknown_corpus_leaves_nothing(recipe, tmp_path):
+    exp = tmp_path / "exp"
+    assert "--corpus is" in fails(RECIPES[recipe], "--corpus", "wrong", "--exp_dir", str(exp))
+    assert not exp.exists()
+
+
+@pytest.mark.parametrize("recipe,stage,needs", [("kws", 5, "stage 2"), ("kws", 7, "stage 2"),
+                                                ("asr", 4, "stage 2"), ("digits", 4, "stage 2")])
+def test_stage_before_its_inputs_names_the_stage_to_run(recipe, stage, needs, tmp_path):
+    exp = str(tmp_path / "exp")
+    extra = ["--generator", str(tmp_path)] if recipe == "digits" else []
+    message = fails(RECIPES[recipe], "--stage", str(stage), "--stop_stage", str(stage),
+                    "--exp_dir", exp, *extra)
+    assert f"run {needs} first" in message
+
+
+@pytest.mark.parametrize("recipe", ["kws", "asr"])
+def test_evaluation_with_nothing_trained(recipe, tmp_path):
+    message = fails(RECIPES[recipe], "--stage", str(LAST[recipe]), "--exp_dir", str(tmp_path / "e"))
+    assert "nothing trained" in message
