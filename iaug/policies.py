@@ -73,7 +73,10 @@ class BinarizedMask:
     def __call__(self, spec_db, rng=None, frame_mask=None):
         mask = self.mask(spec_db, frame_mask=frame_mask)
         flat = mask.flatten(1)
-        threshold = torch.quantile(flat, self.q / 100.0, dim=1, interpolation="lower")
+        # the q-th percentile, "lower" interpolation: the k-th smallest value
+        # (torch.quantile sorts the whole row, about 5x slower here)
+        k = int(self.q / 100.0 * (flat.shape[1] - 1)) + 1
+        threshold = flat.kthvalue(k, dim=1).values
         return (mask > threshold[:, None, None]).to(mask.dtype)
 
 

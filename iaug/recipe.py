@@ -131,6 +131,7 @@ READ_BY_CODE = {
     "train_logger", "train_dataloader_opts", "valid_dataloader_opts", "train_csv", "valid_csv",
     "test_csvs", "output_folder", "noise_mixer", "wav_augment", "spec_augment", "frozen",
     "init_from", "loss_weights", "seed", "snr_candidates", "q_candidates", "__set_seed",
+    "audio_in_memory",
 }
 
 
@@ -210,8 +211,9 @@ def train_and_test(brain_class, argv=None):
     """
     hparams, run_opts = load_hparams(sys.argv[1:] if argv is None else argv)
     task = hparams["task"]
-    train = audio_dataset(hparams["train_csv"], task)
-    valid = audio_dataset(hparams["valid_csv"], task)
+    in_memory = hparams.get("audio_in_memory", False)
+    train = audio_dataset(hparams["train_csv"], task, in_memory=in_memory)
+    valid = audio_dataset(hparams["valid_csv"], task, in_memory=in_memory)
     brain = brain_class(
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],

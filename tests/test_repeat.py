@@ -17,12 +17,13 @@ BASELINE = os.path.join(ROOT, "egs", "gsc_qut", "kws", "hparams", "baseline.yaml
 NOISE = os.path.join(ROOT, "egs", "gsc_qut", "kws", "hparams", "noise.yaml")
 
 
-def train(hparams, corpus, exp, system, workers, threads=1):
+def train(hparams, corpus, exp, system, workers, threads=1, in_memory="auto"):
     env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": str(threads)}
     proc = subprocess.run(
         [sys.executable, os.path.join(ROOT, "recipes", "train_recognizer.py"), hparams,
          "--data_dir", corpus, "--exp_dir", exp, "--output_folder", os.path.join(exp, system),
-         "--number_of_epochs", "2", "--batch_size", "8", "--num_workers", str(workers)],
+         "--number_of_epochs", "2", "--batch_size", "8", "--num_workers", str(workers),
+         "--audio_in_memory", str(in_memory)],
         env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return load_state(os.path.join(exp, system), "recognizer")[0]
@@ -32,13 +33,27 @@ def same(a, b):
     return all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_same_bytes_with_any_number_of_loader_workers(tmp_path):
+def test_same_bytes_with_any_number_of_loader_workers_and_in_memory_audio(tmp_path):
     corpus = make_toy_corpus(str(tmp_path / "toy"))
     runs = {}
-    for workers in (0, 2, 0):
+    # decoded once into memory or read per batch, with or without workers
+    for workers, in_memory in ((0, True), (2, True), (0, False), (2, False)):
         exp = str(tmp_path / f"exp{len(runs)}")
-        base = train(BASELINE, corpus, exp, "baseline", workers)
-        noise = train(NOISE, corpus, exp, "noise", workers)  # noise draws and fine-tuning
+        base = train(BASELINE, corpus, exp, "baseline", workers, in_memory=in_memory)
+        noise = train(NOISE, corpus, exp, "noise", workers, in_memory=in_memory)
         runs[len(runs)] = (base, noise)
     for base, noise in list(runs.values())[1:]:
         assert same(base, runs[0][0]) and same(noise, runs[0][1])
+
+
+def test_in_memory_serves_the_files_samples(tmp_path):
+    from iaug.dataio import audio_dataset
+    from iaug.tasks import KeywordSpotting
+
+    corpus = make_toy_corpus(str(tmp_path / "toy"))
+    manifest = os.path.join(corpus, "manifests", "train.csv")
+    task = KeywordSpotting(["backward", "bed", "bird", "cat"])
+    streamed = audio_dataset(manifest, task)
+    held = audio_dataset(manifest, task, in_memory=True)
+    for i in range(len(streamed)):
+        assert torch.equal(streamed[i]["sig"], held[i]["sig"])

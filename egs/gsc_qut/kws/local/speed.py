@@ -72,7 +72,8 @@ def build(name, args, exp_dir):
 
 def stage_speed(name, args, exp_dir):
     brain, hparams = build(name, args, exp_dir)
-    data = audio_dataset(hparams["train_csv"], hparams["task"])
+    data = audio_dataset(hparams["train_csv"], hparams["task"],
+                         in_memory=hparams.get("audio_in_memory", False))
     loader = sb.dataio.dataloader.make_dataloader(data, **hparams["train_dataloader_opts"])
     brain.on_stage_start(sb.Stage.TRAIN, 1)
     brain.modules.train()
