@@ -72,8 +72,8 @@ def build(name, args, exp_dir):
 
 def stage_speed(name, args, exp_dir):
     brain, hparams = build(name, args, exp_dir)
-    data = audio_dataset(hparams["train_csv"], hparams["task"],
-                         in_memory=hparams.get("audio_in_memory", False))
+    in_memory = hparams.get("audio_in_memory", False) if args.in_memory is None else args.in_memory
+    data = audio_dataset(hparams["train_csv"], hparams["task"], in_memory=in_memory)
     loader = sb.dataio.dataloader.make_dataloader(data, **hparams["train_dataloader_opts"])
     brain.on_stage_start(sb.Stage.TRAIN, 1)
     brain.modules.train()
@@ -124,7 +124,10 @@ def main(argv=None):
     parser.add_argument("--batch_size", type=int, default=256, help="the recipe's (paper: 256)")
     parser.add_argument("--preset", help="a preset whose other settings apply (e.g. num_workers)")
     parser.add_argument("--stages", nargs="+", default=list(STAGES), choices=list(STAGES))
+    parser.add_argument("--in_memory", choices=["auto", "true", "false"],
+                        help="override the hparams' audio_in_memory (false: read every clip per batch)")
     args = parser.parse_args(argv)
+    args.in_memory = {"true": True, "false": False}.get(args.in_memory, args.in_memory)
     if not os.path.isfile(os.path.join(args.data_dir, "manifests", "train.csv")):
         print(f"speed.py: no manifests in {args.data_dir}: run stages 0 and 1 first", file=sys.stderr)
         return 1
@@ -138,6 +141,7 @@ def main(argv=None):
             stages[name] = {"utt_per_s": round(speed, 1), "ratio": round(speed / bound, 3)}
             print(f"{name}: {speed:.1f} utt/s ({speed / bound:.0%} of the bound)", flush=True)
     print(json.dumps({"bound_utt_per_s": round(bound, 1), "stages": stages, "device": args.device,
+                      "in_memory": args.in_memory,
                       "batch_size": args.batch_size, "threads": torch.get_num_threads(),
                       "steps": args.steps}))
     return 0
