@@ -23,11 +23,16 @@ def evaluate(exp, capsys, *args):
     return score, os.path.exists(decisions) and os.stat(decisions).st_mtime_ns == before
 
 
-def test_saved_decisions_are_reused_only_when_they_match(tmp_path, capsys):
+def system(tmp_path):
+    """(toy corpus, its test manifest, an experiment folder with a baseline)."""
     corpus = make_toy_corpus(str(tmp_path / "toy"))
-    manifest = os.path.join(corpus, "manifests", "test.csv")
     exp = str(tmp_path / "exp")
     fake_kws_system(exp)
+    return corpus, os.path.join(corpus, "manifests", "test.csv"), exp
+
+
+def test_saved_decisions_are_reused_only_when_they_match(tmp_path, capsys):
+    _, manifest, exp = system(tmp_path)
     score, reused = evaluate(exp, capsys, "--manifest", manifest)
     assert not reused and score["num_utts"] == 4
     with open(score["decisions"], newline="") as f:
@@ -57,10 +62,7 @@ def test_saved_decisions_are_reused_only_when_they_match(tmp_path, capsys):
 
 
 def test_a_folder_named_like_a_test_set_keeps_its_own_decisions(tmp_path, capsys):
-    corpus = make_toy_corpus(str(tmp_path / "toy"))
-    manifest = os.path.join(corpus, "manifests", "test.csv")
-    exp = str(tmp_path / "exp")
-    fake_kws_system(exp)
+    corpus, manifest, exp = system(tmp_path)
     stage, _ = evaluate(exp, capsys, "--manifest", manifest)
     # a foreign folder called "test", in Speech Commands layout
     foreign = tmp_path / "elsewhere" / "test"
@@ -72,10 +74,7 @@ def test_a_folder_named_like_a_test_set_keeps_its_own_decisions(tmp_path, capsys
 
 
 def test_results_table_is_written_whole(tmp_path, capsys):
-    corpus = make_toy_corpus(str(tmp_path / "toy"))
-    manifest = os.path.join(corpus, "manifests", "test.csv")
-    exp = str(tmp_path / "exp")
-    fake_kws_system(exp)
+    _, manifest, exp = system(tmp_path)
     table = os.path.join(exp, "results.csv")
     evaluate(exp, capsys, "--manifest", manifest, "--results_csv", table)
     before = open(table).read()
