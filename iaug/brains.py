@@ -17,7 +17,7 @@ import math
 import torch
 import speechbrain as sb
 
-from iaug.checkpoints import freeze, load_weights
+from iaug.checkpoints import CheckpointError, freeze, load_weights
 from iaug.losses import importance_loss, masked_mean
 from iaug.models import reads
 
@@ -49,7 +49,10 @@ class _ImportanceBrain(sb.Brain):
         # then overrides them when super() recovers it.
         for name, source in (getattr(self.hparams, "init_from", None) or {}).items():
             if source:
-                path = load_weights(getattr(self.modules, name), source, name)
+                try:
+                    path = load_weights(getattr(self.modules, name), source, name)
+                except CheckpointError as err:  # one line, saying it is this run's init_from
+                    raise CheckpointError(f"init_from {name}: {err}") from None
                 logger.info("initialised %s from %s", name, path)
         for name in getattr(self.hparams, "frozen", None) or []:
             freeze(getattr(self.modules, name))

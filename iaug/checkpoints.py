@@ -17,6 +17,10 @@ from speechbrain.utils.checkpoints import (
 logger = logging.getLogger(__name__)
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used; the one-line message names it."""
+
+
 def split_reference_state(state):
     """Authors' ``model_state_dict`` -> (recognizer state, generator state)."""
     rec = {k[len("classifier."):]: v for k, v in state.items() if k.startswith("classifier.")}
@@ -55,7 +59,15 @@ def load_state(source, name):
     authors' format (``importantaug_clf_frozen.pt``).
     """
     path = checkpoint_file(source, name)
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"cannot load the {name}: {path} does not exist") from None
+    except (RuntimeError, EOFError, pickle.UnpicklingError, OSError) as err:
+        # torch's own message (a stream-reader error) does not name the file
+        reason = str(err).splitlines()[0].split(". ")[0] if str(err) else type(err).__name__
+        raise CheckpointError(f"cannot load the {name}: {path} is corrupt or truncated "
+                              f"({reason})") from None
     if "model_state_dict" in state:
         rec, gen = split_reference_state(state["model_state_dict"])
         state = {"recognizer": rec, "generator": gen}[name]
@@ -65,7 +77,11 @@ def load_state(source, name):
 def load_weights(module, source, name):
     """Load ``module`` from ``source`` (see :func:`load_state`); returns the file."""
     state, path = load_state(source, name)
-    getattr(module, "module", module).load_state_dict(state)
+    try:
+        getattr(module, "module", module).load_state_dict(state)
+    except RuntimeError as err:  # torch lists every mismatch on lines of their own
+        reason = "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        raise CheckpointError(f"{path} does not fit the {name}: {reason}") from None
     return path
 
 

@@ -16,10 +16,20 @@ logger = logging.getLogger(__name__)
 IN_MEMORY_LIMIT = 4 << 30
 
 
-def audio_dataset(manifest, task, sample_rate=SAMPLE_RATE, replacements=None, in_memory=False):
+class FolderManifest(dict):
+    """A manifest dict of a user's own folder (:func:`folder_manifest`): its
+    audio is read with ``convert=True`` (see :func:`iaug.data.audio.read_audio`)."""
+
+
+def audio_dataset(manifest, task, sample_rate=SAMPLE_RATE, replacements=None, in_memory=False,
+                  convert=None):
     """DynamicItemDataset with ``sig`` plus the task's targets.
 
     ``manifest`` is a CSV path or a dict {id: {"wav": ..., <target columns>}}.
+    ``convert``: a file at another sample rate or with several channels is
+    resampled and downmixed with a warning, not refused; by default only for a
+    :class:`FolderManifest` (a user's files to score): a training corpus and
+    its prepared test sets must be consistent.
     ``in_memory``: False reads (and decodes) every clip each time it is
     served; True decodes every clip once, here, and serves batches from
     memory (what a training run over many epochs wants: no file access or
@@ -37,10 +47,13 @@ def audio_dataset(manifest, task, sample_rate=SAMPLE_RATE, replacements=None, in
     if len(data) == 0:
         raise ValueError(f"manifest {manifest if isinstance(manifest, str) else '(dict)'} lists no utterances")
 
+    if convert is None:
+        convert = isinstance(manifest, FolderManifest)
     if in_memory == "auto":
         seconds = sum(float(data.data[i].get("duration") or "inf") for i in data.data_ids)
         in_memory = seconds * sample_rate * 4 <= IN_MEMORY_LIMIT
-    read = _cached_reader(data, sample_rate) if in_memory else (lambda wav: read_audio(wav, sample_rate))
+    read = (_cached_reader(data, sample_rate, convert) if in_memory
+            else (lambda wav: read_audio(wav, sample_rate, convert)))
 
     @sb.utils.data_pipeline.takes("wav")
     @sb.utils.data_pipeline.provides("sig")
@@ -53,13 +66,13 @@ def audio_dataset(manifest, task, sample_rate=SAMPLE_RATE, replacements=None, in
     return data
 
 
-def _cached_reader(data, sample_rate):
+def _cached_reader(data, sample_rate, convert=False):
     """Decode every clip of ``data`` once into one tensor; returns wav -> clip.
 
     One flat tensor (not one per clip): a forked loader worker shares it
     without copying, and a clip is served as a view."""
     paths = [data.data[i]["wav"] for i in data.data_ids]
-    clips = [read_audio(p, sample_rate) for p in paths]
+    clips = [read_audio(p, sample_rate, convert) for p in paths]
     offsets = torch.tensor([0] + [len(c) for c in clips]).cumsum(0).tolist()
     flat = torch.cat(clips)
     logger.info("%d clips (%.1f MB) held in memory", len(clips), flat.numel() * 4 / 2**20)
@@ -68,14 +81,14 @@ def _cached_reader(data, sample_rate):
 
 
 def folder_manifest(data_dir, labels):
-    """Manifest dict of a folder in GSC layout (``<label>/*.wav``).
+    """:class:`FolderManifest` of a folder in GSC layout (``<label>/*.wav``).
 
     Folders starting with '_' (``_background_noise_``) are ignored; any other
     folder must be one of ``labels``.
     """
     if not os.path.isdir(data_dir):
         raise FileNotFoundError(f"no such folder: {data_dir}")
-    items = {}
+    items = FolderManifest()
     for label in sorted(os.listdir(data_dir)):
         folder = os.path.join(data_dir, label)
         if not os.path.isdir(folder) or label.startswith("_"):

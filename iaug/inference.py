@@ -10,11 +10,22 @@ generator.ckpt and labels.txt. The recognizer is any of :mod:`iaug.models`:
 one that reads the STFT dB spectrogram (the paper's) or one that reads the
 waveform (e.g. :class:`iaug.models.FeatureClassifier` on SpeechBrain's
 x-vector lobes); the generator always reads the ``stft`` front-end.
+
+Files are read as ``iaug-eval --data_dir`` reads them
+(:func:`iaug.data.audio.read_audio` with ``convert=True``): another sample
+rate is resampled and several channels averaged, with a warning naming the
+file; a clip shorter than the STFT window is zero-padded; a missing file, NaN
+or infinite samples are one-line errors naming it.
 """
+
+import os
 
 import torch
 from speechbrain.inference.interfaces import Pretrained
+from speechbrain.utils.data_utils import split_path
+from speechbrain.utils.fetching import FetchSource, fetch
 
+from iaug.data.audio import SAMPLE_RATE, read_audio
 from iaug.models import reads
 
 
@@ -28,6 +39,14 @@ def wav_log_probs(mods, wavs, wav_lens=None):
     return mods["recognizer"](stft.db(spec), frame_mask)
 
 
+def finite(wavs):
+    """``wavs``, refused if any sample is NaN or infinite (the networks would
+    answer with a confident class and a NaN importance map)."""
+    if not torch.isfinite(wavs).all():
+        raise ValueError("the waveforms hold NaN or infinite samples")
+    return wavs
+
+
 class ImportantAugClassifier(Pretrained):
     """A keyword classifier with its importance-map generator.
 
@@ -38,10 +57,22 @@ class ImportantAugClassifier(Pretrained):
     MODULES_NEEDED = ["stft", "generator", "recognizer"]
     HPARAMS_NEEDED = ["labels"]
 
+    def load_audio(self, path, savedir=None):
+        """Mono waveform [samples] of a local file, a URL or a hub path, at the
+        model's rate. Replaces SpeechBrain's reader, which resamples silently,
+        passes NaN through and answers a missing file with "System error."."""
+        local = str(path)
+        remote = "://" in local or not os.path.isdir(os.path.dirname(local) or ".")
+        if isinstance(path, FetchSource) or remote:  # SpeechBrain fetches it
+            source, name = split_path(path)
+            local = str(fetch(name, source=source, savedir=savedir))
+        rate = getattr(self.hparams, "sample_rate", SAMPLE_RATE)
+        return read_audio(local, rate, convert=True).to(self.device)
+
     def classify_batch(self, wavs, wav_lens=None):
         """[B, samples] at 16 kHz -> (log_probs [B, C], best score [B],
         best index [B], best labels)."""
-        wavs = wavs.to(self.device).float()
+        wavs = finite(wavs.to(self.device).float())
         if wav_lens is not None:
             wav_lens = wav_lens.to(self.device)
         with torch.no_grad():
@@ -57,7 +88,7 @@ class ImportantAugClassifier(Pretrained):
     def importance_batch(self, wavs):
         """[B, samples] -> [B, F, frames] importance (1 - the generator's noise mask)."""
         with torch.no_grad():
-            spec = self.mods.stft(wavs.to(self.device).float())
+            spec = self.mods.stft(finite(wavs.to(self.device).float()))
             return 1.0 - self.mods.generator(self.mods.stft.db(spec))
 
     def importance_map(self, path):

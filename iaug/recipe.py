@@ -208,34 +208,47 @@ def train_and_test(brain_class, argv=None):
 
     The hparams name ``train_csv``, ``valid_csv`` and ``test_csvs`` (a mapping
     test-set name -> manifest); results go to ``<output_folder>/summary.json``.
+    A bad audio file, a missing file or an unusable checkpoint (errors our
+    readers raise on purpose, naming the file) ends the run with that one line.
     """
+    from iaug.checkpoints import CheckpointError
+    from iaug.data.audio import AudioError
+
     hparams, run_opts = load_hparams(sys.argv[1:] if argv is None else argv)
     task = hparams["task"]
     in_memory = hparams.get("audio_in_memory", False)
-    train = audio_dataset(hparams["train_csv"], task, in_memory=in_memory)
-    valid = audio_dataset(hparams["valid_csv"], task, in_memory=in_memory)
-    brain = brain_class(
-        modules=hparams["modules"],
-        opt_class=hparams["opt_class"],
-        hparams=hparams,
-        run_opts=run_opts,
-        checkpointer=hparams["checkpointer"],
-    )
-    brain.fit(
-        hparams["epoch_counter"],
-        train,
-        valid,
-        train_loader_kwargs=hparams["train_dataloader_opts"],
-        valid_loader_kwargs=hparams["valid_dataloader_opts"],
-    )
-    tests = {}
-    for name, csv in (hparams.get("test_csvs") or {}).items():
-        brain.evaluate(
-            audio_dataset(csv, task),
-            min_key="loss",
-            test_loader_kwargs=hparams["valid_dataloader_opts"],
+    try:
+        train = audio_dataset(hparams["train_csv"], task, in_memory=in_memory)
+        valid = audio_dataset(hparams["valid_csv"], task, in_memory=in_memory)
+        brain = brain_class(
+            modules=hparams["modules"],
+            opt_class=hparams["opt_class"],
+            hparams=hparams,
+            run_opts=run_opts,
+            checkpointer=hparams["checkpointer"],
         )
-        tests[name] = brain.test_stats
+        brain.fit(
+            hparams["epoch_counter"],
+            train,
+            valid,
+            train_loader_kwargs=hparams["train_dataloader_opts"],
+            valid_loader_kwargs=hparams["valid_dataloader_opts"],
+        )
+        tests = {}
+        for name, csv in (hparams.get("test_csvs") or {}).items():
+            brain.evaluate(
+                audio_dataset(csv, task),
+                min_key="loss",
+                test_loader_kwargs=hparams["valid_dataloader_opts"],
+            )
+            tests[name] = brain.test_stats
+    except (AudioError, CheckpointError, FileNotFoundError) as err:
+        # Not SpeechBrain's logged traceback: the message says all. A
+        # DataLoader worker re-raises with its traceback in the message, the
+        # error's own line ("module.Type: message") last.
+        lines = str(err).strip().splitlines()
+        message = lines[-1].split(": ", 1)[-1] if len(lines) > 1 else lines[0]
+        raise SystemExit(f"error: {message}") from None
     summary = brain.write_summary(os.path.join(hparams["output_folder"], "summary.json"), test=tests)
     logger.info("summary: %s", json.dumps(summary, default=float))
     if torch.distributed.is_initialized():

@@ -1,4 +1,13 @@
-"""Shared fixtures: a toy corpus that needs no espeak-ng and builds in a second."""
+"""Shared fixtures: a toy corpus that needs no espeak-ng and builds in a second,
+seeded stand-ins for the authors' checkpoint, and where the real one is found.
+
+The authors' checkpoint and reference outputs (`importantaug_clf_frozen.pt`,
+`reference_outputs.npz`) are read from ONE folder: `$IAUG_REFERENCE_DIR`,
+by default `../shared/reference` beside the repository. Tests that need them
+(parity with the authors) call :func:`reference_file`: a missing file skips the
+test, unless `IAUG_REFERENCE_DIR` is set (as `.ci/run` does), when it fails.
+Every other test uses :func:`make_generator_ckpt` / :func:`make_authors_ckpt`.
+"""
 
 import csv
 import os
@@ -8,13 +17,68 @@ import numpy as np
 import pytest
 import soundfile as sf
 import speechbrain as sb
+import torch
 
 from iaug.data.gsc import GSC_LABELS
-from iaug.models import Recognizer
+from iaug.models import MaskGenerator, Recognizer
 
-REFERENCE_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "reference")
+REFERENCE_ENV = "IAUG_REFERENCE_DIR"
+DEFAULT_REFERENCE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                     "shared", "reference")
+REFERENCE_DIR = os.path.abspath(os.environ.get(REFERENCE_ENV) or DEFAULT_REFERENCE_DIR)
+REFERENCE_HOW = {
+    "importantaug_clf_frozen.pt": "fetch it with `python3 -m iaug.cli.fetch_reference --out DIR` "
+                                  f"and set {REFERENCE_ENV}=DIR",
+    "reference_outputs.npz": "it is not public: set "
+                             f"{REFERENCE_ENV} to a folder holding it (the authors' shared/reference)",
+}
 KWS_BASELINE = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams",
                             "baseline.yaml")
+
+
+def reference_file(name):
+    """Path of the authors' file `name` in the reference folder. Missing: the
+    test is skipped, or fails when $IAUG_REFERENCE_DIR was set explicitly."""
+    path = os.path.join(REFERENCE_DIR, name)
+    if os.path.isfile(path):
+        return path
+    why = f"{name} not in {REFERENCE_DIR}"
+    if os.environ.get(REFERENCE_ENV):
+        pytest.fail(f"{why} (${REFERENCE_ENV} is set)", pytrace=False)
+    pytest.skip(f"{why}: {REFERENCE_HOW.get(name, 'set ' + REFERENCE_ENV)}")
+
+
+def make_generator_ckpt(path, seed=0):
+    """A seeded, untrained :class:`MaskGenerator` saved as a `generator.ckpt`
+    state dict (what `load_generator`/`load_state` read); returns the path."""
+    with torch.random.fork_rng(devices=[]):  # the global RNG stays as it was
+        torch.manual_seed(seed)
+        torch.save(MaskGenerator().state_dict(), path)
+    return str(path)
+
+
+def make_authors_ckpt(path, seed=0, num_classes=35):
+    """A seeded checkpoint in the authors' format (`importantaug_clf_frozen.pt`:
+    ``{'model_state_dict': {'classifier.<k>': ..., 'gen.<k>': ...}}``)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        generator, recognizer = MaskGenerator(), Recognizer(num_classes=num_classes)
+    state = {**{f"classifier.{k}": v for k, v in recognizer.state_dict().items()},
+             **{f"gen.{k}": v for k, v in generator.state_dict().items()}}
+    torch.save({"model_state_dict": state}, path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def generator_ckpt(tmp_path_factory):
+    """Some generator's weights, as a `generator.ckpt` file."""
+    return make_generator_ckpt(tmp_path_factory.mktemp("weights") / "generator.ckpt")
+
+
+@pytest.fixture(scope="session")
+def authors_ckpt(tmp_path_factory):
+    """Seeded weights in the authors' checkpoint format (not theirs)."""
+    return make_authors_ckpt(tmp_path_factory.mktemp("weights") / "authors_format.pt")
 
 
 def write_manifest(path, rows, fields):

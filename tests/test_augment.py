@@ -1,19 +1,16 @@
 """iaug.augment.ImportantAug: a drop-in, seedable, length-aware waveform augmentation."""
 
-import os
-
 import pytest
 import torch
 import speechbrain as sb
 from hyperpyyaml import load_hyperpyyaml
 
-from conftest import REFERENCE_DIR
+from conftest import make_generator_ckpt
 from iaug.augment import ImportantAug, load_generator
 from iaug.export import export_reference
 from iaug.mixing import NoiseBank
 from iaug.models import MaskGenerator
 
-CKPT = os.path.join(REFERENCE_DIR, "importantaug_clf_frozen.pt")
 
 
 def speechlike(batch=3, samples=16000, seed=0):
@@ -30,8 +27,8 @@ def bank():
 
 
 @pytest.fixture(scope="module")
-def generator():
-    return load_generator(CKPT)
+def generator(authors_ckpt):
+    return load_generator(authors_ckpt)  # seeded weights in the authors' format
 
 
 @pytest.mark.parametrize("policy", ["rolled", "learned", "binarized", "ones"])
@@ -82,24 +79,24 @@ def test_one_dimensional_input_and_errors(generator, bank):
         ImportantAug(generator, None)
 
 
-def test_generator_sources_agree(tmp_path, generator):
+def test_generator_sources_agree(tmp_path, generator, authors_ckpt):
     # an experiment folder (best checkpoint by dev loss) and a .ckpt load the same weights
     exp = tmp_path / "exp" / "generator"
     ckpt = sb.utils.checkpoints.Checkpointer(str(exp / "save"), {"generator": generator})
     ckpt.save_checkpoint(meta={"loss": 1.0})
     torch.save(generator.state_dict(), tmp_path / "g.ckpt")
-    export_reference(CKPT, str(tmp_path / "model"))  # an exported model folder
+    export_reference(authors_ckpt, str(tmp_path / "model"))  # an exported model folder
     spec_db = torch.randn(1, 257, 20) * 20
-    for source in (exp, tmp_path / "g.ckpt", tmp_path / "model", CKPT):
+    for source in (exp, tmp_path / "g.ckpt", tmp_path / "model", authors_ckpt):
         loaded = load_generator(str(source))
         assert not any(p.requires_grad for p in loaded.parameters())
         assert torch.equal(loaded(spec_db), generator(spec_db))
 
 
-def test_from_hyperpyyaml(toy_corpus):
+def test_from_hyperpyyaml(toy_corpus, tmp_path):
     yaml = f"""
     augment: !new:iaug.augment.ImportantAug
-        generator: {CKPT}
+        generator: {make_generator_ckpt(tmp_path / "generator.ckpt")}
         noise_bank: {toy_corpus}/manifests/noise_train.csv
         snr_db: -12.5
         policy: binarized

@@ -30,6 +30,8 @@ def data_dir(tmp_path):
         "no/empty_nohash_0.wav": "empty",
         "no/narrow_nohash_0.wav": "sample rate 8000",
         "up/stereo_nohash_0.wav": "2 channels",
+        "up/cut_nohash_0.wav": "truncated (header declares 16000 frames, file holds 8000)",
+        "up/nan_nohash_0.wav": "NaN or infinite samples",
         "banana/cccccccc_nohash_0.wav": "unknown label",
     }
     for rel in bad:
@@ -40,6 +42,9 @@ def data_dir(tmp_path):
     write_wav(root / "no/narrow_nohash_0.wav", tone[:8000], sr=8000)
     sf.write(str(root / "up/stereo_nohash_0.wav"), np.stack([tone, tone], 1), 16000)
     write_wav(root / "banana/cccccccc_nohash_0.wav", tone)
+    write_wav(root / "up/cut_nohash_0.wav", tone)  # then cut short, as by a failed copy
+    (root / "up/cut_nohash_0.wav").write_bytes((root / "up/cut_nohash_0.wav").read_bytes()[:44 + 16000])
+    write_wav(root / "up/nan_nohash_0.wav", np.where(np.arange(16000) == 5, np.nan, tone), fmt="float")
     (root / "validation_list.txt").write_text("no/bbbbbbbb_nohash_0.wav\n")
     (root / "testing_list.txt").write_text("")
     return tmp_path, {str((root / rel).resolve()): why for rel, why in bad.items()}

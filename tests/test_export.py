@@ -7,14 +7,11 @@ import pytest
 import soundfile as sf
 import torch
 
-from conftest import REFERENCE_DIR, fake_kws_system
+from conftest import fake_kws_system, reference_file
 from iaug.data.gsc import GSC_LABELS
 from iaug.export import main as export_main
 from iaug.models import STFT
 from iaug.inference import ImportantAugClassifier
-
-CKPT = os.path.join(REFERENCE_DIR, "importantaug_clf_frozen.pt")
-OUTPUTS = os.path.join(REFERENCE_DIR, "reference_outputs.npz")
 
 
 def load(folder, tmp_path):
@@ -23,13 +20,14 @@ def load(folder, tmp_path):
 
 
 def test_reference_checkpoint_exports_its_outputs(tmp_path):
+    ckpt, outputs = reference_file("importantaug_clf_frozen.pt"), reference_file("reference_outputs.npz")
     out = tmp_path / "authors"
-    assert export_main(["--reference", CKPT, "--out", str(out)]) == 0
+    assert export_main(["--reference", ckpt, "--out", str(out)]) == 0
     assert sorted(os.listdir(out)) == ["generator.ckpt", "hyperparams.yaml", "labels.txt",
                                        "recognizer.ckpt"]
     assert (out / "labels.txt").read_text().split() == list(GSC_LABELS)
     model = load(out, tmp_path)
-    ref = np.load(OUTPUTS)
+    ref = np.load(outputs)
     log_probs, _, index, labels = model.classify_batch(torch.from_numpy(ref["waveforms"]))
     np.testing.assert_allclose(log_probs.numpy(), ref["logprobs"], atol=2e-4, rtol=0)
     assert (index.numpy() == ref["logprobs"].argmax(1)).all()
@@ -48,11 +46,11 @@ def test_reference_checkpoint_exports_its_outputs(tmp_path):
     assert err.max() < 1e-3 and (err <= 1e-5).mean() > 0.99  # as tests/test_reference.py
 
 
-def test_kws_system_round_trips(tmp_path):
+def test_kws_system_round_trips(tmp_path, generator_ckpt):
     exp = tmp_path / "exp"
     recognizer = fake_kws_system(str(exp))
     out = tmp_path / "model"
-    assert export_main(["--exp_dir", str(exp), "--system", "baseline", "--generator", CKPT,
+    assert export_main(["--exp_dir", str(exp), "--system", "baseline", "--generator", generator_ckpt,
                         "--out", str(out)]) == 0
     model = load(out, tmp_path)
     wavs = 0.1 * torch.randn(4, 16000, generator=torch.Generator().manual_seed(0))

@@ -9,11 +9,9 @@ import matplotlib.image
 import pytest
 import torch
 
-from conftest import REFERENCE_DIR
 from iaug.cli.plot import main as plot_main
 from iaug.plotting import plot_error_vs_snr, plot_importance_maps
 
-CKPT = os.path.join(REFERENCE_DIR, "importantaug_clf_frozen.pt")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -58,9 +56,10 @@ def test_error_vs_snr_needs_a_results_table(tmp_path):
         plot_error_vs_snr(write_results(tmp_path / "results.csv", "wer"), str(tmp_path / "x.png"))
 
 
-def test_cli(tmp_path, toy_corpus):
+def test_cli(tmp_path, toy_corpus, generator_ckpt):
     wavs = [os.path.join(toy_corpus, "wav", "bed", f"spk{i}_nohash_0.wav") for i in range(2)]
-    assert plot_main(["importance", "--generator", CKPT, "--out", str(tmp_path / "i.png"), *wavs]) == 0
+    assert plot_main(["importance", "--generator", generator_ckpt, "--out", str(tmp_path / "i.png"),
+                      *wavs]) == 0
     assert_png(tmp_path / "i.png")
     assert plot_main(["snr", str(write_results(tmp_path / "r.csv")), "--out", str(tmp_path / "s.png")]) == 0
     assert_png(tmp_path / "s.png")

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import make_toy_corpus, run_script
+from conftest import make_authors_ckpt, make_toy_corpus, run_script
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 RUN = os.path.join(ROOT, "egs", "gsc_qut", "kws", "run.sh")
@@ -93,11 +93,13 @@ def test_fixes_options_fail_clearly(tmp_path):
 @pytest.mark.slow
 def test_benchmark_tiny_one_seed(tmp_path):
     bench, data = str(tmp_path / "bench"), str(tmp_path / "data")
+    authors = make_authors_ckpt(tmp_path / "authors_format.pt")  # seeded, for importantaug_authorsgen
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # --nj 2: the seed trains in the background, logging to seed1.log
     proc = subprocess.run(["bash", os.path.join(os.path.dirname(RUN), "benchmark.sh"),
                            "--preset", "tiny", "--seeds", "1", "--nj", "2", "--data_dir", data,
-                           "--bench_dir", bench], capture_output=True, text=True, timeout=900, env=env)
+                           "--bench_dir", bench, "--authors_ckpt", authors],
+                          capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "seed 1 finished" in open(os.path.join(bench, "seed1.log")).read()
     md = open(os.path.join(bench, "benchmark.md")).read()
@@ -121,7 +123,7 @@ def test_benchmark_tiny_one_seed(tmp_path):
     seed = os.path.join(bench, "seed1")
     with open(os.path.join(seed, "generator_ep3", "train_log.txt")) as f:
         epochs = [line.split(",")[0] for line in f if line.startswith("epoch:")]
-    assert epochs == ["epoch: 3"]  # resumed from the 2-epoch generator, not retrained
+    assert epochs == ["epoch: 1", "epoch: 2", "epoch: 3"]  # its own run, not a copy of another's
     chosen = json.load(open(os.path.join(seed, "importantaug_fixed.selection.json")))
     with open(os.path.join(seed, "generator_snr15", "train_log.txt")) as f:
         epochs = [line.split(",")[0] for line in f if line.startswith("epoch:")]

@@ -1,26 +1,25 @@
-"""The authors' checkpoint loads into our networks and reproduces their outputs."""
+"""The authors' checkpoint loads into our networks and reproduces their outputs.
 
-import os
+Needs `importantaug_clf_frozen.pt` and `reference_outputs.npz` in
+$IAUG_REFERENCE_DIR (default ../shared/reference); skipped without them
+(see tests/conftest.py: reference_file).
+"""
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import REFERENCE_DIR
+from conftest import reference_file
 from iaug.data.gsc import GSC_LABELS
 from iaug.export import export_reference
 from iaug.inference import ImportantAugClassifier
 
-CKPT = os.path.join(REFERENCE_DIR, "importantaug_clf_frozen.pt")
-OUTPUTS = os.path.join(REFERENCE_DIR, "reference_outputs.npz")
-
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    if not os.path.isfile(CKPT):
-        pytest.fail(f"reference checkpoint missing: {CKPT} (shared/ must sit beside the repo)")
-    ref = np.load(OUTPUTS)
-    folder = export_reference(CKPT, str(tmp_path_factory.mktemp("authors")))
+    ckpt = reference_file("importantaug_clf_frozen.pt")
+    ref = np.load(reference_file("reference_outputs.npz"))
+    folder = export_reference(ckpt, str(tmp_path_factory.mktemp("authors")))
     model = ImportantAugClassifier.from_hparams(source=folder, savedir=folder)
     wavs = torch.from_numpy(ref["waveforms"])
     log_probs = model.classify_batch(wavs)[0].numpy()

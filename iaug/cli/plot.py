@@ -21,7 +21,8 @@ def importance(args):
     from iaug.plotting import plot_importance_maps
 
     generator, stft = generator_with_frontend(args.generator)
-    wavs = [read_audio(path) for path in args.wavs]
+    # a user's files: another rate or several channels converted, with a warning
+    wavs = [read_audio(path, convert=True) for path in args.wavs]
     with torch.no_grad():  # one file at a time: the files may differ in length
         masks = [generator(stft.db(stft(wav[None])))[0] for wav in wavs]
     # "<word>/<file>": GSC-layout file names repeat across word folders
@@ -40,7 +41,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="iaug-plot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    imp = sub.add_parser("importance", help="importance maps of audio files (16 kHz)")
+    imp = sub.add_parser("importance", help="importance maps of audio files (resampled to 16 kHz)")
     imp.add_argument("--generator", required=True)
     imp.add_argument("--out", required=True, help="PNG file")
     imp.add_argument("wavs", nargs="+")

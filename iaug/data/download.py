@@ -5,6 +5,8 @@
 - On first success the archive's size and sha256 are recorded in
   `<download_dir>/<file>.sha256` (JSON) and checked on every later use.
 - Archives fetched by hand are used from `archive_dir` as they are.
+- With a known `sha256`, a file that does not match it is refused (and
+  never recorded).
 - Offline, the short connect timeout makes it fail in seconds with one
   `DownloadError` line naming the URL and where to put the file by hand.
 """
@@ -34,12 +36,16 @@ def sha256_of(path, block=1 << 22):
     return h.hexdigest()
 
 
-def verify(path, record_dir):
+def verify(path, record_dir, sha256=None):
     """Record size+sha256 of `path` in `record_dir` the first time (a
-    hand-placed archive's folder may be read-only), compare afterwards."""
+    hand-placed archive's folder may be read-only), compare afterwards;
+    with `sha256`, the file must have that checksum."""
     path = Path(path)
     sidecar = Path(record_dir) / (path.name + ".sha256")
     found = {"size": path.stat().st_size, "sha256": sha256_of(path)}
+    if sha256 is not None and found["sha256"] != sha256:
+        raise DownloadError(f"{path} has sha256 {found['sha256']}, expected {sha256}: "
+                            f"delete it to fetch it again")
     if sidecar.exists():
         want = json.loads(sidecar.read_text())
         if want != found:
@@ -70,15 +76,16 @@ def _fetch(url, part):
     return total is None or part.stat().st_size >= total
 
 
-def fetch(url, filename, download_dir, archive_dir=None, log=print):
+def fetch(url, filename, download_dir, archive_dir=None, log=print, sha256=None):
     """Path of a verified archive `filename`: from `archive_dir` if placed
-    there by hand, else from `download_dir` (downloading and resuming)."""
+    there by hand, else from `download_dir` (downloading and resuming);
+    `sha256`: its expected checksum, when known."""
     for d in (archive_dir, download_dir):
         if d is not None and (Path(d) / filename).is_file():
             path = Path(d) / filename
             log(f"verifying {path}")
             Path(download_dir).mkdir(parents=True, exist_ok=True)
-            verify(path, download_dir)
+            verify(path, download_dir, sha256)
             return path
     dest = Path(download_dir) / filename
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +111,7 @@ def fetch(url, filename, download_dir, archive_dir=None, log=print):
     else:
         raise DownloadError(f"download of {url} is incomplete; rerun to resume, or {hint}")
     os.replace(part, dest)
-    verify(dest, download_dir)
+    verify(dest, download_dir, sha256)
     return dest
 
 

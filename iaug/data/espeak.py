@@ -51,17 +51,27 @@ class Speaker:
     profile: VoiceProfile
     floor_db: float           # the noise floor, dB re full scale (RMS)
     chapter: int = 0          # LibriSpeech's chapter folder
+    alpha: float = 1.0        # vocal-tract warp of the signal chain (1: none)
 
 
-def draw_profile(rng):
+def draw_profile(rng, wide=None):
     """A speaker's usual voice, drawn from `rng` (voice, variant, pitch,
-    range, rate, level; in that order, which fixes the corpora's bytes)."""
+    range, rate, level; in that order, which fixes the corpora's bytes).
+
+    `wide`: the signal chain's speaker stage
+    (`iaug.data.signal_chain.wider_profile_ranges`): {pitch, pitch_range,
+    rate: (lo, hi)} and `extra_variants` drawn from as well; None keeps the
+    former ranges (and bytes)."""
+    variants, pitch, prange, rate = VARIANTS, (25, 75), (60, 160), (140, 200)
+    if wide is not None:
+        variants = VARIANTS + tuple(wide["extra_variants"])
+        pitch, prange, rate = wide["pitch"], wide["pitch_range"], wide["rate"]
     return VoiceProfile(
         voice=VOICES[rng.integers(len(VOICES))],
-        variant=VARIANTS[rng.integers(len(VARIANTS))],
-        pitch=int(rng.integers(25, 76)),
-        pitch_range=int(rng.integers(60, 161)),
-        rate=int(rng.integers(140, 201)),
+        variant=variants[rng.integers(len(variants))],
+        pitch=int(rng.integers(pitch[0], pitch[1] + 1)),
+        pitch_range=int(rng.integers(prange[0], prange[1] + 1)),
+        rate=int(rng.integers(rate[0], rate[1] + 1)),
         gain_db=float(rng.uniform(-20, -3)))
 
 
@@ -72,7 +82,7 @@ def vary_take(profile, rng):
         profile,
         pitch=int(np.clip(profile.pitch + rng.integers(-4, 5), 0, 99)),
         pitch_range=int(np.clip(profile.pitch_range + rng.integers(-10, 11), 20, 200)),
-        rate=int(np.clip(profile.rate + rng.integers(-12, 13), 120, 230)))
+        rate=int(np.clip(profile.rate + rng.integers(-12, 13), 100, 260)))
 
 
 def synthesize(ssml_body, profile):

@@ -6,6 +6,9 @@
   (commands, numbers, colours, rooms, names) read by espeak-ng voice profiles,
   one profile a speaker, each with its own noise floor (about 70 dB below full
   scale, as a real recording has). Train, dev and test speakers are disjoint.
+  With a `signal_chain` (`iaug.data.signal_chain`, as the keyword corpus):
+  wider speaker ranges, a vocal-tract warp, room, background, channel and
+  level stages; off, the former bytes.
 
 Also the layout's noisy test copies and SpeechBrain manifests
 ``ID,duration,wav,spk_id,wrd``; noise clips, mixing and file checks are the
@@ -19,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from iaug.data import signal_chain as sc
 from iaug.data.audio import SAMPLE_RATE
 from iaug.data.espeak import Speaker, draw_profile, render, vary_take
 from iaug.data.manifest import DataError, check_files, noise_rows, report_bad, write_manifests
@@ -81,12 +85,19 @@ def grammar_vocabulary():
 
 
 # ---------------------------------------------------------------- speakers
-def make_speaker(spk_id, seed):
-    """The voice profile that *is* speaker ``spk_id`` (same seed, same voice)."""
+CHAIN_KEY = 0x5C  # in the seeds of the signal chain's generators
+
+
+def make_speaker(spk_id, seed, chain=None):
+    """The voice profile that *is* speaker ``spk_id`` (same seed, same voice).
+    ``chain``: ``signal_chain.settings(...)`` (None: off)."""
     rng = np.random.default_rng([seed, 7919, spk_id])
-    profile = draw_profile(rng)
+    profile = draw_profile(rng, sc.wider_profile_ranges(chain))
     chapter = 100 + int(rng.integers(900))
-    return Speaker(spk_id, profile, float(rng.uniform(-76, -64)), chapter)
+    alpha = 1.0
+    if chain is not None:
+        alpha = sc.draw_alpha(np.random.default_rng([seed, 7919, spk_id, CHAIN_KEY]), chain)
+    return Speaker(spk_id, profile, float(rng.uniform(-76, -64)), chapter, alpha)
 
 
 def speaker_ids(split_sizes, seed):
@@ -101,40 +112,50 @@ def speaker_ids(split_sizes, seed):
     return out
 
 
-def render_utterance(speaker, text, utt, seed):
+def render_utterance(speaker, text, utt, seed, chain=None):
     """One reading of ``text``: the speaker's voice with small per-take
-    variation, 0.1-0.4 s of room before and after, and the noise floor."""
+    variation, 0.1-0.4 s of room before and after, and the noise floor (and
+    the signal chain's warp, room, background, channel and level)."""
     rng = np.random.default_rng([seed, speaker.id, utt])
     take = vary_take(speaker.profile, rng)
     take = replace(take, gain_db=float(min(take.gain_db + rng.uniform(-2, 2), -1.0)))
     speech = render(text.lower(), take)
+    crng = np.random.default_rng([seed, speaker.id, utt, CHAIN_KEY]) if chain is not None else None
+    if chain is not None and speaker.alpha != 1.0:
+        j = chain["speakers"]["vtlp_jitter"]
+        speech = sc.vtlp(speech, speaker.alpha * (1 + crng.uniform(-j, j)))
     lead, tail = (int(SAMPLE_RATE * s) for s in rng.uniform(0.1, 0.4, size=2))
     x = np.concatenate([np.zeros(lead, np.float32), speech, np.zeros(tail, np.float32)])
-    return x + noise_floor(len(x), rng, speaker.floor_db + rng.uniform(-2, 2))
+    floor_db = speaker.floor_db + rng.uniform(-2, 2)
+    if chain is None:
+        return x + noise_floor(len(x), rng, floor_db)
+    return sc.chain(x, crng, chain, floor_db=floor_db)
 
 
 def _speaker_job(args):
-    root, spk_id, n_utts, seed = args
-    speaker = make_speaker(spk_id, seed)
+    root, spk_id, n_utts, seed, chain = args
+    speaker = make_speaker(spk_id, seed, chain)
     folder = Path(root) / str(spk_id) / str(speaker.chapter)
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
     for utt in range(n_utts):
         text = grammar_sentence(np.random.default_rng([seed, 15485863, spk_id, utt]))
         uid = f"{spk_id}-{speaker.chapter}-{utt:04d}"
-        sf.write(str(folder / f"{uid}.flac"), render_utterance(speaker, text, utt, seed), SAMPLE_RATE,
+        sf.write(str(folder / f"{uid}.flac"), render_utterance(speaker, text, utt, seed, chain), SAMPLE_RATE,
                  format="FLAC", subtype="PCM_16")
         lines.append(f"{uid} {text}\n")
     (folder / f"{spk_id}-{speaker.chapter}.trans.txt").write_text("".join(lines))
     return n_utts
 
 
-def build_synth_corpus(root, splits, seed, nj=1, log=print):
+def build_synth_corpus(root, splits, seed, nj=1, log=print, signal_chain=None):
     """Write ``root/<subset>/<speaker>/<chapter>/*.flac`` + ``*.trans.txt``.
 
-    ``splits``: {subset name: (number of speakers, utterances per speaker)}.
-    Returns {subset: number of utterances}.
+    ``splits``: {subset name: (number of speakers, utterances per speaker)};
+    ``signal_chain``: the ``signal_chain:`` mapping of hparams/data.yaml
+    (None: off). Returns {subset: number of utterances}.
     """
+    chain = sc.settings(signal_chain)
     root = Path(root)
     ids = speaker_ids({name: n for name, (n, _) in splits.items()}, seed)
     counts = {}
@@ -143,7 +164,7 @@ def build_synth_corpus(root, splits, seed, nj=1, log=print):
         if subset.exists():
             shutil.rmtree(subset)  # half-built or another preset: rebuilt whole
         subset.mkdir(parents=True)
-        jobs = [(str(subset), spk, utts, seed) for spk in ids[name]]
+        jobs = [(str(subset), spk, utts, seed, chain) for spk in ids[name]]
         with mp.get_context("fork").Pool(max(1, nj)) as pool:
             counts[name] = sum(pool.map(_speaker_job, jobs))
         log(f"synth {name}: {len(jobs)} speakers, {counts[name]} utterances")

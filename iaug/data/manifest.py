@@ -1,18 +1,20 @@
 """SpeechBrain CSV manifests of both recipes, with every audio file checked
 once on the way.
 
-A file that is unreadable, empty, not 16 kHz, not mono or missing (or that a
-corpus rule rejects) is *bad*: listed by path in `manifests/bad_files.txt`,
-then either fatal (`on_bad="fail"`) or left out with a count
+A file that is unreadable, empty, truncated (its WAV header declares more
+frames than it holds), not 16 kHz, not mono, missing or with NaN or infinite
+samples (or that a corpus rule rejects) is *bad*: listed by path in
+`manifests/bad_files.txt`, then either fatal (`on_bad="fail"`) or left out with a count
 (`on_bad="skip"`).
 """
 import csv
 import multiprocessing as mp
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 
-from iaug.data.audio import SAMPLE_RATE
+from iaug.data.audio import SAMPLE_RATE, truncation
 
 
 class DataError(Exception):
@@ -29,6 +31,11 @@ def check_file(path):
         return f"unreadable ({str(e).splitlines()[0] if str(e) else type(e).__name__})", 0.0
     if x.shape[0] == 0:
         return "empty", 0.0
+    missing = truncation(path, x.shape[0])  # libsndfile reads what is there without complaint
+    if missing:
+        return f"truncated ({missing})", 0.0
+    if not np.isfinite(x).all():
+        return "NaN or infinite samples", 0.0
     if sr != SAMPLE_RATE:
         return f"sample rate {sr} Hz, expected {SAMPLE_RATE}", 0.0
     if x.shape[1] != 1:

@@ -21,6 +21,7 @@ data_dir=""
 bench_dir=""
 device=cpu
 nj=1            # seeds trained at once (one CPU thread each; logs in <bench_dir>/seed<N>.log)
+authors_ckpt="" # the authors' checkpoint (default: run.sh's, ../shared/reference beside the repo)
 . "$root/tools/parse_options.sh"
 [ -n "$data_dir" ] || data_dir=data/$corpus
 [ -n "$bench_dir" ] || bench_dir=exp/bench_${corpus}_${preset}
@@ -34,7 +35,7 @@ run_seed() {
   mkdir -p "$exp"
   echo "$(date '+%F %T') [benchmark] seed $seed -> $exp"
   ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 2 --stop_stage 8 \
-    --authors_generator true --peers true
+    --authors_generator true --peers true ${authors_ckpt:+--authors_ckpt "$authors_ckpt"}
   ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 9 --stop_stage 9 > "$exp/evaluation.log"
   echo "$(date '+%F %T') [benchmark] seed $seed finished"
 }

@@ -16,8 +16,8 @@
 #                              from (--snrs; the paper's -12.5 dB is the
 #                              benchmark's `importantaug`)
 #   importantaug_snrdev        -> the one with the lowest dev error
-#   generator_ep<E>            stage A for --gen_epochs epochs (its first epochs
-#                              are the seed's benchmark generator's: same seed)
+#   generator_ep<E>            stage A for --gen_epochs epochs, from scratch with
+#                              the seed's seed (the benchmark's generator trains 3)
 #   importantaug_gen<E>_snr<S> stage B with it, at -12.5 dB and at the SNR above
 #   generator_snr<G>           stage A at the stage-B SNR chosen above (--gen_snr),
 #                              as long as the benchmark's generator: the mask is
@@ -67,6 +67,7 @@ hp=hparams
 preset_file=$hp/presets/$preset.yaml
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 data_args=(--data_dir "$data_dir")
+manifests=$data_dir/manifests
 train_extra=()
 stage=10 stop_stage=10
 . "$root/tools/recipe_lib.sh"

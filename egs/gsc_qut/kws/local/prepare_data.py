@@ -29,6 +29,7 @@ except ImportError:  # run from a clone without `pip install -e .`
 
 import yaml
 
+from iaug.data import signal_chain as sc
 from iaug.data.audio import SAMPLE_RATE, read_mono
 from iaug.data.gsc import GSC_LABELS, build_manifests, list_splits
 from iaug.data.gsc_synth import build_corpus
@@ -54,13 +55,16 @@ def noisy_qut(data_dir, noise, cfg, nj):
 
 
 def download_synth(data_dir, cfg, preset, nj):
-    sizes = cfg["synth"][preset]
+    sizes = dict(cfg["synth"][preset])
     seed = cfg["seed"]
+    # the signal chain: shared options, switched on per preset
+    chain = {**cfg.get("signal_chain", {}), "enabled": bool(sizes.pop("signal_chain", False))}
     base = {"corpus": "synth", "seed": seed, **sizes}
+    speech = {**base, "signal_chain": sc.recorded(chain)}  # steps whose audio holds the speech
 
     def corpus():
         n = build_corpus(data_dir / "speech_commands", sizes["speakers"], sizes["utterances"],
-                         seed, sizes["background_s"], nj, log)
+                         seed, sizes["background_s"], nj, log, chain)
         log(f"synth corpus: {n} clips")
 
     def noise_sources():
@@ -75,11 +79,11 @@ def download_synth(data_dir, cfg, preset, nj):
         home = read_mono(data_dir / "synth_noise" / "test" / "home.wav", SAMPLE_RATE)[0]
         noisy_qut(data_dir, home, cfg, nj)
 
-    step(data_dir, "synth_corpus", base, [data_dir / "speech_commands"], corpus)
+    step(data_dir, "synth_corpus", speech, [data_dir / "speech_commands"], corpus)
     step(data_dir, "synth_noise", base, [data_dir / "synth_noise"], noise_sources)
     step(data_dir, "noise_clips", {**base, "dev_fraction": cfg["noise_dev_fraction"]},
          [data_dir / "noise"], noise_clips)
-    step(data_dir, "noisy_qut", {**base, "snrs": cfg["snrs"]}, [data_dir / "noisy_test"], noisy)
+    step(data_dir, "noisy_qut", {**speech, "snrs": cfg["snrs"]}, [data_dir / "noisy_test"], noisy)
 
 
 def arrange_musan_release(src, data_dir):

@@ -32,6 +32,7 @@ except ImportError:  # run from a clone without `pip install -e .`
 import yaml
 
 from iaug.data import download as dl
+from iaug.data import signal_chain as sc
 from iaug.data.audio import SAMPLE_RATE, read_mono
 from iaug.data.librispeech import build_manifests, build_synth_corpus, make_noisy_copies
 from iaug.data.manifest import DataError
@@ -55,11 +56,14 @@ def roles(cfg, corpus, preset):
 def download(data_dir, cfg, corpus, preset, archive_dir, nj):
     seed = cfg["seed"]
     if corpus == "synth":
-        sizes = cfg["synth"][preset]
+        sizes = dict(cfg["synth"][preset])
+        # the signal chain: shared options, switched on per preset
+        chain = {**cfg.get("signal_chain", {}), "enabled": bool(sizes.pop("signal_chain", False))}
         splits = {SYNTH_SUBSETS[r]: tuple(sizes[r]) for r in ("train", "dev", "test")}
         params = {"corpus": corpus, "seed": seed, **sizes}
-        step(data_dir, "synth_corpus", params, [data_dir / "LibriSpeech" / s for s in splits],
-             lambda: build_synth_corpus(data_dir / "LibriSpeech", splits, seed, nj, log))
+        step(data_dir, "synth_corpus", {**params, "signal_chain": sc.recorded(chain)},
+             [data_dir / "LibriSpeech" / s for s in splits],
+             lambda: build_synth_corpus(data_dir / "LibriSpeech", splits, seed, nj, log, chain))
         step(data_dir, "noise_sources", params, [data_dir / "noise_sources"],
              lambda: build_noise_sources(data_dir / "noise_sources", sizes["noise_sources"],
                                          sizes["noise_source_s"], sizes["test_noise_s"], seed, nj))

@@ -1,0 +1,399 @@
+"""What real recordings add to clean formant synthesis: the signal chain of
+both offline corpora (keywords: `iaug.data.gsc_synth`, sentences:
+`iaug.data.librispeech`).
+
+One function per stage, each seeded by the numpy Generator it is given:
+
+* speakers: `vtlp` (vocal-tract length: resample by alpha and time-stretch
+  back, so formants AND pitch move by alpha and the duration stays), and
+  `wider_profile_ranges` (espeak-ng's extra variants, wider pitch, intonation
+  and rate ranges; used by `iaug.data.espeak.draw_profile`);
+* rooms: `room_impulse_response` / `reverb` (a seeded exponentially decaying
+  noise RIR with a direct path, RT60 and source distance drawn per clip; NOT
+  the image method: pyroomacoustics is not installed here and would be a
+  compiled dependency);
+* backgrounds: `background` (continuous coloured noise or mains hum, a level
+  drawn relative to the speech) and `pad_short` (the recording stops before
+  1 s and is padded with zeros, as Speech Commands loaders pad short clips);
+* channels: `random_eq` (peaking and shelving biquads), `telephone` (300-3400 Hz
+  band), `narrowband` (to 8 kHz and back), `level` (gain, DC offset, mild
+  clipping).
+
+`chain(x, rng, cfg)` applies them in that order (room, background, channel,
+level, padding) to a placed clip; `vtlp` is applied by the corpus builders to
+the speech before it is placed. `cfg` is the `signal_chain:` mapping of a
+recipe's hparams/data.yaml merged over `DEFAULTS` by `settings`. Disabled
+(the default), nothing changes: the corpora keep their former bytes.
+"""
+import copy
+
+import numpy as np
+import torch
+import torchaudio.functional as taf
+from scipy import signal
+
+from iaug.data.audio import SAMPLE_RATE
+
+VERSION = 1  # recorded in the data steps' settings: a change rebuilds the corpus
+
+DEFAULTS = {
+    "enabled": False,
+    "speakers": {
+        "vtlp_p": 0.8,               # probability that a speaker's vocal tract is warped
+        "vtlp_alpha": [0.85, 1.15],  # warp factor range (formants and pitch x alpha)
+        "vtlp_jitter": 0.02,         # per-take change of alpha (+-)
+        "extra_variants": True,      # also espeak-ng's other human-sounding variants
+        "pitch": [10, 90],           # base pitch range (espeak 0..99; off: 25..75)
+        "pitch_range": [30, 200],    # intonation range in percent (off: 60..160)
+        "rate": [110, 250],          # words per minute (off: 140..200)
+    },
+    "room": {
+        "p": 0.6,                    # probability of reverberation
+        "rt60": [0.1, 0.8],          # seconds
+        "distance": [0.3, 2.0],      # metres from the talker (sets the direct path)
+        "critical_distance": 1.0,    # metres at which direct and reverberant energy are equal at rt60 0.5 s
+    },
+    "background": {
+        "p": 1.0,                    # probability of a room background (on top of the mic floor)
+        "snr_db": [30, 60],          # speech RMS over background RMS
+        "hum_p": 0.25,               # background is mains hum (+ some pink noise), else coloured noise
+        "exponent": [0.0, 2.0],      # colour of the noise: 0 white .. 2 brown
+    },
+    "channel": {
+        "eq_p": 0.7,                 # probability of a random EQ
+        "eq_bands": [1, 4],          # number of biquads
+        "eq_gain_db": [-9, 9],       # gain of each biquad
+        "telephone_p": 0.1,          # probability of 300-3400 Hz band-limiting
+        "narrowband_p": 0.1,         # probability of resampling to 8 kHz and back
+    },
+    "level": {
+        "gain_db": [-6, 6],          # change of the clip's level
+        "dc": 0.005,                 # DC offset range (+-, full scale)
+        "clip_p": 0.03,              # probability of mild clipping
+        "clip_db": [1, 6],           # how far the peak is driven over full scale
+    },
+    "pad": {
+        "p": 0.2,                    # probability that a keyword clip is cut short (about half
+                                     # have room after the word: about 10 % end up shorter)
+        "min_s": 0.5,                # and at least this long (never cuts the word)
+    },
+}
+
+# espeak-ng variants that iaug.data.espeak.VARIANTS leaves out, but sound human
+# (robots, announcer, the "fast" test voice and effects left out); whispering
+# is real speech.
+EXTRA_VARIANTS = ("AnxiousAndy", "Denis", "Diogo", "Gene", "Gene2", "Henrique", "Hugo", "Jacky",
+                  "Marco", "Michael", "anika", "croak", "edward2", "iven2", "iven3", "iven4",
+                  "kaukovalta", "klatt5", "marcelo", "miguel", "pablo", "sandro", "shelby",
+                  "steph2", "steph3", "whisper", "whisperf")
+
+
+def settings(cfg):
+    """`cfg` (a `signal_chain:` mapping, maybe partial, or None) over DEFAULTS;
+    None when the chain is off."""
+    if not cfg or not cfg.get("enabled", False):
+        return None
+    out = copy.deepcopy(DEFAULTS)
+    for key, value in cfg.items():
+        if isinstance(value, dict):
+            unknown = set(value) - set(out.get(key, {}))
+            if key not in out or unknown:
+                raise ValueError(f"signal_chain: unknown option {key}: {sorted(unknown) or value}")
+            out[key].update(value)
+        elif key in out:
+            out[key] = value
+        else:
+            raise ValueError(f"signal_chain: unknown option {key}")
+    return out
+
+
+def recorded(cfg):
+    """What a data step records of the chain (its version and settings)."""
+    s = settings(cfg)
+    return {"version": VERSION, **s} if s else {"enabled": False}
+
+
+def _uniform(rng, lo_hi):
+    return float(rng.uniform(*lo_hi))
+
+
+# ---------------------------------------------------------------- speakers
+def draw_alpha(rng, cfg):
+    """A speaker's vocal-tract warp factor (1.0: none)."""
+    sp = cfg["speakers"]
+    return _uniform(rng, sp["vtlp_alpha"]) if rng.random() < sp["vtlp_p"] else 1.0
+
+
+def vtlp(x, alpha, sr=SAMPLE_RATE, n_fft=512, hop=128):
+    """Vocal-tract length perturbation by resampling: every frequency (formants
+    and pitch) times `alpha`, the duration kept (a phase-vocoder time stretch
+    undoes the resampling's change of length). alpha is rounded so the
+    polyphase resampling ratio is a ratio of small integers (100 Hz steps)."""
+    x = np.asarray(x, np.float32)
+    target = int(round(sr / alpha / 100.0) * 100)
+    if target == sr or len(x) < n_fft:
+        return x.copy()
+    g = np.gcd(target, sr)
+    y = signal.resample_poly(x.astype(np.float64), target // g, sr // g)  # at sr: frequencies x sr/target
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # see iaug.data.audio.resample (forked pools)
+    try:
+        win = torch.hann_window(n_fft, dtype=torch.float64)
+        spec = torch.stft(torch.from_numpy(y.astype(np.float64)), n_fft, hop, window=win,
+                          return_complex=True)
+        rate = len(y) / len(x)
+        advance = torch.linspace(0, np.pi * hop, n_fft // 2 + 1, dtype=torch.float64)[..., None]
+        stretched = taf.phase_vocoder(spec, rate, advance)
+        out = torch.istft(stretched, n_fft, hop, window=win, length=len(x)).numpy()
+    finally:
+        torch.set_num_threads(threads)
+    peak_in, peak_out = np.abs(x).max(), np.abs(out).max()
+    if peak_out > 0:
+        out = out * (peak_in / peak_out)  # the profile's peak level stays
+    return out.astype(np.float32)
+
+
+# ---------------------------------------------------------------- rooms
+def room_impulse_response(rng, rt60, distance, critical_distance=1.0, sr=SAMPLE_RATE):
+    """A seeded RIR: a unit direct path after the travel time (at most 10 ms
+    kept), then exponentially decaying noise (60 dB in `rt60` s, slightly
+    low-passed as air and walls absorb highs) whose energy relative to the
+    direct path grows with distance**2 (and with rt60)."""
+    delay = min(int(distance / 343.0 * sr), int(0.01 * sr))
+    n = int(rt60 * sr) + delay + 1
+    t = np.arange(n - delay - 1) / sr
+    tail = rng.standard_normal(len(t)) * np.exp(-6.9078 * t / rt60)  # ln(1000): 60 dB
+    tail = signal.lfilter([0.6], [1, -0.4], tail)                     # gentle low-pass
+    tail *= np.minimum(t / 0.005, 1)                                   # first reflections build up
+    # reverberant/direct energy ratio: (d / dc)^2, dc shrinking as rooms get more reverberant
+    dc = critical_distance * np.sqrt(0.5 / rt60)
+    tail *= np.sqrt((distance / dc) ** 2 / max(np.sum(tail ** 2), 1e-12))
+    h = np.zeros(n)
+    h[delay] = 1.0
+    h[delay + 1:] = tail
+    return h
+
+
+def reverb(x, h):
+    """`x` convolved with RIR `h`, same length, aligned on the direct path,
+    scaled to `x`'s peak."""
+    delay = int(np.argmax(np.abs(h) > 0))
+    y = signal.fftconvolve(np.asarray(x, np.float64), h[delay:])[:len(x)]
+    peak_in, peak_out = np.abs(x).max(), np.abs(y).max()
+    return (y * (peak_in / peak_out if peak_out > 0 else 0)).astype(np.float32)
+
+
+def room(x, rng, cfg, trace=None):
+    c = cfg["room"]
+    if rng.random() >= c["p"]:
+        return x
+    rt60, distance = _uniform(rng, c["rt60"]), _uniform(rng, c["distance"])
+    _note(trace, f"room RT60 {rt60:.2f} s at {distance:.1f} m")
+    return reverb(x, room_impulse_response(rng, rt60, distance, c["critical_distance"]))
+
+
+def _note(trace, text):
+    if trace is not None:
+        trace.append(text)
+
+
+# ---------------------------------------------------------------- backgrounds
+def _colored(n, rng, exponent):
+    from iaug.data.synth_noise import colored
+    return colored(n, rng, exponent).astype(np.float64)
+
+
+def _hum(n, rng, sr=SAMPLE_RATE):
+    t = np.arange(n) / sr
+    f0 = rng.choice([50.0, 60.0]) * rng.uniform(0.995, 1.005)
+    x = sum(rng.uniform(0.2, 1.0) / k * np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 2 * np.pi))
+            for k in range(1, 9))
+    return x + 0.3 * _colored(n, rng, 1.0) * np.std(x) / 0.1
+
+
+def active_rms(x, sr=SAMPLE_RATE, frame_s=0.02):
+    """RMS of the loudest frames (within 30 dB of the loudest): the speech's level."""
+    x = np.asarray(x, np.float64)
+    f = int(frame_s * sr)
+    frames = x[:len(x) // f * f].reshape(-1, f) if len(x) >= f else x[None]
+    e = np.mean(frames ** 2, axis=1)
+    if e.max() <= 0:
+        return 0.0
+    return float(np.sqrt(np.mean(e[e > e.max() * 1e-3])))
+
+
+def background(x, rng, cfg, trace=None):
+    """`x` plus a continuous room background (coloured noise, or hum with some
+    pink noise) at `snr_db` below the speech."""
+    c = cfg["background"]
+    if rng.random() >= c["p"]:
+        return x
+    level = active_rms(x)
+    if level == 0:
+        return x
+    n = len(x)
+    if rng.random() < c["hum_p"]:
+        noise, kind = _hum(n, rng), "hum"
+    else:
+        e = _uniform(rng, c["exponent"])
+        noise, kind = _colored(n, rng, e), f"1/f^{e:.1f} noise"
+    snr = _uniform(rng, c["snr_db"])
+    _note(trace, f"{kind} {snr:.0f} dB below")
+    noise *= level * 10 ** (-snr / 20) / np.sqrt(np.mean(noise ** 2))
+    return (x + noise).astype(np.float32)
+
+
+def speech_end(x, threshold_db=-30.0, frame=160):
+    """Index after the last 10 ms frame whose energy is within `threshold_db`
+    of the loudest frame's (the background stays 30 dB or more below)."""
+    x = np.asarray(x, np.float64)
+    n = len(x) // frame
+    if n == 0:
+        return len(x)
+    e = np.mean(x[:n * frame].reshape(n, frame) ** 2, axis=1)
+    loud = np.flatnonzero(e > e.max() * 10 ** (threshold_db / 10)) if e.max() > 0 else []
+    return min(len(x), (int(loud[-1]) + 1) * frame) if len(loud) else 0
+
+
+def pad_short(x, rng, cfg, sr=SAMPLE_RATE, trace=None):
+    """Sometimes the recording stops early: zeros from a point between the end
+    of the speech (+50 ms) and the end, at least `min_s` in (a Speech
+    Commands loader pads a short file with zeros to 1 s)."""
+    c = cfg["pad"]
+    if rng.random() >= c["p"]:
+        return x
+    lo = max(speech_end(x) + int(0.05 * sr), int(c["min_s"] * sr))
+    if lo >= len(x) - 1:
+        return x
+    out, end = x.copy(), int(rng.integers(lo, len(x)))
+    out[end:] = 0
+    _note(trace, f"zero-padded after {end / sr:.2f} s")
+    return out
+
+
+# ---------------------------------------------------------------- channels
+def peaking(f0, gain_db, q, sr=SAMPLE_RATE):
+    """RBJ-cookbook peaking biquad (b, a)."""
+    a_ = 10 ** (gain_db / 40)
+    w = 2 * np.pi * f0 / sr
+    al = np.sin(w) / (2 * q)
+    b = [1 + al * a_, -2 * np.cos(w), 1 - al * a_]
+    a = [1 + al / a_, -2 * np.cos(w), 1 - al / a_]
+    return np.array(b) / a[0], np.array(a) / a[0]
+
+
+def shelf(f0, gain_db, high, sr=SAMPLE_RATE, s=1.0):
+    """RBJ-cookbook low (high=False) or high shelf biquad (b, a)."""
+    a_ = 10 ** (gain_db / 40)
+    w = 2 * np.pi * f0 / sr
+    al = np.sin(w) / 2 * np.sqrt((a_ + 1 / a_) * (1 / s - 1) + 2)
+    cw, sq = np.cos(w), 2 * np.sqrt(a_) * al
+    sign = -1 if high else 1
+    b = [a_ * ((a_ + 1) - sign * (a_ - 1) * cw + sq), 2 * sign * a_ * ((a_ - 1) - sign * (a_ + 1) * cw),
+         a_ * ((a_ + 1) - sign * (a_ - 1) * cw - sq)]
+    a = [(a_ + 1) + sign * (a_ - 1) * cw + sq, -2 * sign * ((a_ - 1) + sign * (a_ + 1) * cw),
+         (a_ + 1) + sign * (a_ - 1) * cw - sq]
+    return np.array(b) / a[0], np.array(a) / a[0]
+
+
+def random_eq(x, rng, cfg, sr=SAMPLE_RATE, trace=None):
+    """A microphone's colouring: a few random peaking and shelving biquads."""
+    c = cfg["channel"]
+    if rng.random() >= c["eq_p"]:
+        return x
+    y = np.asarray(x, np.float64)
+    bands = int(rng.integers(c["eq_bands"][0], c["eq_bands"][1] + 1))
+    _note(trace, f"EQ ({bands} biquads)")
+    for _ in range(bands):
+        kind, gain = int(rng.integers(3)), _uniform(rng, c["eq_gain_db"])
+        if kind == 0:
+            b, a = peaking(float(np.exp(rng.uniform(np.log(150), np.log(6000)))), gain,
+                           float(rng.uniform(0.5, 3.0)), sr)
+        else:
+            f0 = float(rng.uniform(80, 400)) if kind == 1 else float(rng.uniform(2000, 6000))
+            b, a = shelf(f0, gain, high=kind == 2, sr=sr)
+        y = signal.lfilter(b, a, y)
+    return y.astype(np.float32)
+
+
+TELEPHONE_BAND = (300.0, 3400.0)
+
+
+def telephone(x, sr=SAMPLE_RATE):
+    """300-3400 Hz band-pass (8th-order Butterworth, zero phase)."""
+    sos = signal.butter(8, TELEPHONE_BAND, btype="bandpass", fs=sr, output="sos")
+    return signal.sosfiltfilt(sos, np.asarray(x, np.float64)).astype(np.float32)
+
+
+def narrowband(x, sr=SAMPLE_RATE):
+    """To 8 kHz and back (an anti-aliasing low-pass at 3.8 kHz, as a codec's,
+    then polyphase resampling): nothing above about 4 kHz is left."""
+    g = np.gcd(8000, sr)
+    sos = signal.butter(10, 3800, btype="lowpass", fs=sr, output="sos")
+    y = signal.sosfiltfilt(sos, np.asarray(x, np.float64))
+    y = signal.resample_poly(y, 8000 // g, sr // g)
+    return signal.resample_poly(y, sr // g, 8000 // g)[:len(x)].astype(np.float32)
+
+
+def channel(x, rng, cfg, trace=None):
+    c = cfg["channel"]
+    x = random_eq(x, rng, cfg, trace=trace)
+    if rng.random() < c["telephone_p"]:
+        x = telephone(x)
+        _note(trace, "telephone band")
+    if rng.random() < c["narrowband_p"]:
+        x = narrowband(x)
+        _note(trace, "8 kHz and back")
+    return x
+
+
+def level(x, rng, cfg, peak_db=None, trace=None):
+    """Gain (`gain_db` around the peak `peak_db`, default the clip's own), a
+    DC offset and, sometimes, mild clipping at full scale. Never above 1."""
+    c = cfg["level"]
+    x = np.asarray(x, np.float64)
+    peak = np.abs(x).max()
+    if peak == 0:
+        return x.astype(np.float32)
+    target = 10 ** (peak_db / 20) if peak_db is not None else peak
+    target *= 10 ** (_uniform(rng, c["gain_db"]) / 20)
+    dc = float(rng.uniform(-c["dc"], c["dc"]))
+    if rng.random() < c["clip_p"]:
+        target = 10 ** (_uniform(rng, c["clip_db"]) / 20)  # driven over full scale
+        _note(trace, f"clipped ({20 * np.log10(target):.1f} dB over)")
+    else:
+        target = min(target, 0.99 - abs(dc))
+    return np.clip(x * (target / peak) + dc, -1.0, 1.0).astype(np.float32)
+
+
+# ---------------------------------------------------------------- the chain
+def chain(x, rng, cfg, floor_db=None, pad=False, trace=None):
+    """Room, background, channel, the microphone's own noise floor at
+    `floor_db` dB re full scale (`iaug.data.synth_noise.noise_floor`, when
+    given), level (and, for a keyword clip, `pad`: a recording shorter than the
+    clip). `cfg`: `settings(...)`; None returns `x` unchanged. `trace`: a
+    list that gets one line per stage that changed the clip (figures)."""
+    if cfg is None:
+        return x
+    x = np.asarray(x, np.float32)
+    peak_db = 20 * np.log10(max(float(np.abs(x).max()), 1e-9))
+    x = room(x, rng, cfg, trace)
+    x = background(x, rng, cfg, trace)
+    x = channel(x, rng, cfg, trace)
+    if floor_db is not None:
+        from iaug.data.synth_noise import noise_floor
+        x = x + noise_floor(len(x), rng, floor_db)
+    x = level(x, rng, cfg, peak_db, trace)
+    if pad:
+        x = pad_short(x, rng, cfg, trace=trace)
+    return x
+
+
+def wider_profile_ranges(cfg):
+    """{pitch, pitch_range, rate: (lo, hi)} and the extra variants of the
+    speaker stage, for `iaug.data.espeak.draw_profile`; None when off."""
+    if cfg is None:
+        return None
+    sp = cfg["speakers"]
+    return {"pitch": tuple(sp["pitch"]), "pitch_range": tuple(sp["pitch_range"]),
+            "rate": tuple(sp["rate"]), "extra_variants": EXTRA_VARIANTS if sp["extra_variants"] else ()}

@@ -1,0 +1,208 @@
+"""The offline corpora's signal chain (iaug/data/signal_chain.py): each stage
+does what it says, draws are seeded, the chain off changes nothing, and a
+tiny keyword corpus with the chain on keeps its layout and bytes."""
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+from scipy import signal
+
+from iaug.data import signal_chain as sc
+from iaug.data.gsc_synth import make_speaker, speaker_clips
+from iaug.data.librispeech import make_speaker as asr_speaker, render_utterance
+
+REPO = Path(__file__).resolve().parents[1]
+SR = 16000
+ON = sc.settings({"enabled": True})
+
+
+def speechlike(seconds=1.0, f0=140.0, seed=0):
+    """A harmonic tone with formant-ish bumps and a syllable envelope."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    x = sum(np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6)) / k for k in range(1, 40) if f0 * k < 7500)
+    env = np.clip(np.sin(np.pi * t / seconds * 3), 0, None) ** 2
+    return (0.3 * x * env / np.abs(x).max()).astype(np.float32)
+
+
+def band_energy(x, lo, hi):
+    f, p = signal.welch(x, SR, nperseg=1024)
+    return p[(f >= lo) & (f < hi)].sum()
+
+
+def centroid(x):
+    f, p = signal.welch(x, SR, nperseg=1024)
+    return (f * p).sum() / p.sum()
+
+
+def test_settings_off_and_defaults():
+    assert sc.settings(None) is None and sc.settings({"enabled": False}) is None
+    assert sc.recorded({"enabled": False}) == {"enabled": False}
+    s = sc.settings({"enabled": True, "room": {"p": 0.2}})
+    assert s["room"]["p"] == 0.2 and s["room"]["rt60"] == sc.DEFAULTS["room"]["rt60"]
+    assert sc.recorded({"enabled": True})["version"] == sc.VERSION
+    with pytest.raises(ValueError):
+        sc.settings({"enabled": True, "room": {"rt_60": 1}})
+
+
+@pytest.mark.parametrize("recipe", ["gsc_qut/kws", "librispeech/asr"])
+def test_yaml_documents_the_defaults(recipe):
+    cfg = yaml.safe_load((REPO / "egs" / recipe / "hparams" / "data.yaml").read_text())
+    chain = sc.settings({**cfg["signal_chain"], "enabled": True})
+    for key, value in chain.items():
+        if key != "enabled" and key in cfg["signal_chain"]:
+            assert value == sc.DEFAULTS[key], key
+    assert cfg["synth"]["tiny"]["signal_chain"] is False and cfg["synth"]["demo"]["signal_chain"] is True
+
+
+def test_vtlp_keeps_length_and_moves_formants():
+    x = speechlike()
+    for alpha in (0.85, 1.15):
+        y = sc.vtlp(x, alpha)
+        assert len(y) == len(x) and y.dtype == np.float32
+        assert np.isclose(np.abs(y).max(), np.abs(x).max(), rtol=1e-5)
+        ratio = centroid(y) / centroid(x)
+        assert (ratio < 0.95) if alpha < 1 else (ratio > 1.05), (alpha, ratio)
+    assert np.array_equal(sc.vtlp(x, 1.0), x)
+
+
+def decay_time(x, drop_db=30):
+    """Seconds from the last loud frame until the level fell by `drop_db`."""
+    frames = x[: len(x) // 160 * 160].reshape(-1, 160).astype(np.float64)
+    db = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-20)
+    top = int(np.argmax(db))
+    below = np.flatnonzero(db[top:] < db[top] - drop_db)
+    return (below[0] if len(below) else len(db) - top) * 0.01
+
+
+def test_reverb_lengthens_the_decay():
+    x = np.zeros(SR, np.float32)
+    x[2000:4000] = np.random.default_rng(0).standard_normal(2000) * 0.3
+    times = [decay_time(x)]
+    for rt60 in (0.2, 0.8):
+        h = sc.room_impulse_response(np.random.default_rng(1), rt60, 2.0)
+        y = sc.reverb(x, h)
+        assert len(y) == len(x)
+        times.append(decay_time(y))
+    assert times[0] <= 0.05 and times[0] < times[1] < times[2], times
+    near = sc.room_impulse_response(np.random.default_rng(1), 0.5, 0.3)
+    far = sc.room_impulse_response(np.random.default_rng(1), 0.5, 3.0)
+    assert np.sum(near[1:] ** 2) < np.sum(far[1:] ** 2)  # farther: more reverberant energy
+
+
+def test_telephone_and_narrowband_remove_high_frequencies():
+    x = np.random.default_rng(0).standard_normal(SR).astype(np.float32) * 0.1
+    total = band_energy(x, 0, 8000)
+    tel = sc.telephone(x)
+    assert band_energy(tel, 4000, 8000) < 1e-4 * total      # > 40 dB down above 4 kHz
+    assert band_energy(tel, 0, 150) < 1e-3 * total
+    assert band_energy(tel, 500, 3000) > 0.5 * band_energy(x, 500, 3000)
+    nb = sc.narrowband(x)
+    assert len(nb) == len(x) and band_energy(nb, 4100, 8000) < 1e-3 * total
+
+
+def test_random_eq_changes_the_spectrum_only():
+    x = np.random.default_rng(0).standard_normal(SR).astype(np.float32) * 0.1
+    cfg = sc.settings({"enabled": True, "channel": {"eq_p": 1.0, "eq_bands": [3, 3]}})
+    y = sc.random_eq(x, np.random.default_rng(3), cfg)
+    assert len(y) == len(x) and np.all(np.isfinite(y)) and not np.allclose(y, x)
+    f, px = signal.welch(x, SR, nperseg=512)
+    _, py = signal.welch(y, SR, nperseg=512)
+    gain_db = 10 * np.log10(py / px)
+    assert np.ptp(gain_db[(f > 100) & (f < 7000)]) > 3        # it colours
+    assert np.all(np.abs(gain_db[(f > 100) & (f < 7000)]) < 30)
+
+
+def test_background_level_in_range():
+    x = speechlike()
+    for seed in range(5):
+        y = sc.background(x, np.random.default_rng(seed), ON)
+        snr = 20 * np.log10(sc.active_rms(x) / np.sqrt(np.mean((y - x) ** 2)))
+        assert 29.5 < snr < 60.5, snr
+
+
+def test_level_dc_and_clipping():
+    x = speechlike()
+    for seed in range(20):
+        y = sc.level(x, np.random.default_rng(seed), ON, peak_db=-10)
+        assert np.abs(y).max() <= 1.0 and abs(y.mean() - x.mean()) < 0.02
+    clip = sc.settings({"enabled": True, "level": {"clip_p": 1.0}})
+    y = sc.level(x, np.random.default_rng(0), clip)
+    assert np.sum(np.abs(y) >= 0.999) > 10 and np.abs(y).max() <= 1.0
+    quiet = sc.settings({"enabled": True, "level": {"clip_p": 0.0, "dc": 0.0}})
+    gains = [20 * np.log10(np.abs(sc.level(x, np.random.default_rng(s), quiet, peak_db=-12)).max())
+             for s in range(20)]
+    assert -18.01 < min(gains) and max(gains) < -5.99
+
+
+def test_pad_short_keeps_the_word():
+    x = np.full(SR, 1e-4, np.float32)
+    x[3000:6000] = speechlike(3000 / SR)
+    cfg = sc.settings({"enabled": True, "pad": {"p": 1.0, "min_s": 0.5}})
+    for seed in range(10):
+        y = sc.pad_short(x, np.random.default_rng(seed), cfg)
+        end = np.flatnonzero(y)[-1] + 1
+        assert len(y) == SR and end >= 8000 and np.all(y[end:] == 0)
+        assert np.array_equal(y[:end], x[:end])
+
+
+def test_chain_is_seeded_and_off_is_identity():
+    x = speechlike()
+    a = sc.chain(x, np.random.default_rng(7), ON, floor_db=-70, pad=True)
+    b = sc.chain(x, np.random.default_rng(7), ON, floor_db=-70, pad=True)
+    c = sc.chain(x, np.random.default_rng(8), ON, floor_db=-70, pad=True)
+    assert a.tobytes() == b.tobytes() and not np.array_equal(a, c)
+    assert len(a) == len(x) and a.dtype == np.float32 and np.abs(a).max() <= 1.0
+    assert sc.chain(x, np.random.default_rng(7), None) is x
+
+
+def test_keyword_clips_with_the_chain():
+    off = speaker_clips(make_speaker("0123abcd", 1), 1, 1)
+    on = speaker_clips(make_speaker("0123abcd", 1, ON), 1, 1, ON)
+    again = speaker_clips(make_speaker("0123abcd", 1, ON), 1, 1, ON)
+    assert set(on) == set(off)
+    for k in on:
+        assert on[k].tobytes() == again[k].tobytes()
+        assert len(on[k]) == SR and np.abs(on[k]).max() <= 1.0
+    assert not np.array_equal(on["yes", 0], off["yes", 0])
+    # chain off: the speaker and clips are those of before the chain existed
+    assert make_speaker("0123abcd", 1, None) == make_speaker("0123abcd", 1)
+
+
+def test_sentences_with_the_chain():
+    spk = asr_speaker(4321, 5, ON)
+    a = render_utterance(spk, "SET THE TIMER TO TEN MINUTES", 0, 5, ON)
+    b = render_utterance(spk, "SET THE TIMER TO TEN MINUTES", 0, 5, ON)
+    assert a.tobytes() == b.tobytes() and np.abs(a).max() <= 1.0 and len(a) > SR
+
+
+def digests(root):
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_tiny_build_with_chain_same_bytes_any_nj(tmp_path):
+    cfg = yaml.safe_load((REPO / "egs/gsc_qut/kws/hparams/data.yaml").read_text())
+    cfg["synth"]["tiny"]["signal_chain"] = True
+    config = tmp_path / "data.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    script = REPO / "egs/gsc_qut/kws/local/prepare_data.py"
+    roots = []
+    for nj in (1, 2):
+        d = tmp_path / f"nj{nj}"
+        r = subprocess.run([sys.executable, str(script), "download", "--corpus", "synth", "--preset", "tiny",
+                            "--data_dir", str(d), "--nj", str(nj), "--config", str(config)],
+                           capture_output=True, text=True, timeout=300, cwd=REPO)
+        assert r.returncode == 0, r.stdout + r.stderr
+        roots.append(d / "speech_commands")
+    a, b = digests(roots[0]), digests(roots[1])
+    assert a == b and len([k for k in a if "_nohash_" in k]) == 8 * 35
+    info = sf.info(str(next(roots[0].glob("yes/*.wav"))))
+    assert (info.samplerate, info.channels, info.frames, info.subtype) == (16000, 1, 16000, "PCM_16")
+    marker = yaml.safe_load((roots[0].parent / ".done_synth_corpus").read_text())
+    assert marker["signal_chain"]["version"] == sc.VERSION
