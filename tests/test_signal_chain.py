@@ -18,7 +18,7 @@ from iaug.data.librispeech import make_speaker as asr_speaker, render_utterance
 
 REPO = Path(__file__).resolve().parents[1]
 SR = 16000
-ON = sc.settings({"enabled": True})
+ON = sc.settings({"enabled": True, "room": {"rooms": 8}})  # a small bank: the tests stay fast
 
 
 def speechlike(seconds=1.0, f0=140.0, seed=0):
@@ -46,6 +46,7 @@ def test_settings_off_and_defaults():
     s = sc.settings({"enabled": True, "room": {"p": 0.2}})
     assert s["room"]["p"] == 0.2 and s["room"]["rt60"] == sc.DEFAULTS["room"]["rt60"]
     assert sc.recorded({"enabled": True})["version"] == sc.VERSION
+    assert "critical_distance" not in sc.DEFAULTS["room"]
     with pytest.raises(ValueError):
         sc.settings({"enabled": True, "room": {"rt_60": 1}})
 
@@ -80,19 +81,79 @@ def decay_time(x, drop_db=30):
     return (below[0] if len(below) else len(db) - top) * 0.01
 
 
+def room_settings(**room):
+    return sc.settings({"enabled": True, "room": {"rooms": 6, **room}})["room"]
+
+
+def decay_rt60(h, start):
+    """RT60 from Schroeder's backward integral of h[start:] (T20: -5 to -25 dB, x3)."""
+    e = np.cumsum((h[start:].astype(np.float64) ** 2)[::-1])[::-1]
+    db = 10 * np.log10(e / e[0] + 1e-30)
+    return 3 * (np.argmax(db < -25) - np.argmax(db < -5)) / SR
+
+
+def same_rooms(a, b):
+    return len(a) == len(b) and all(
+        x.rir.tobytes() == y.rir.tobytes() and (x.direct, x.rt60, x.distance, x.size)
+        == (y.direct, y.rt60, y.distance, y.size) for x, y in zip(a, b))
+
+
+def test_room_bank_is_seeded():
+    c = room_settings()
+    a = sc.room_bank(c, 3)
+    assert len(a) == 6 and sc.room_bank(dict(c), 3) is a  # kept: built once per process
+    sc._BANKS.clear()  # built again: the same bytes
+    assert same_rooms(sc.room_bank(c, 3), a)
+    for other in (sc.room_bank(c, 4), sc.room_bank(room_settings(seed=1), 3)):  # corpus seed, bank seed
+        assert not any(np.array_equal(x.rir, y.rir) for x, y in zip(a, other))
+    # a bank is the prefix of a larger one; p does not change the rooms
+    assert same_rooms(sc.room_bank(room_settings(rooms=2, p=0.1), 3), a[:2])
+
+
+def test_room_bank_geometry_and_rt60():
+    for lo, hi in ((0.15, 0.3), (0.6, 0.8)):
+        c = room_settings(rt60=[lo, hi], distance=[1.0, 2.5], seed=7)
+        for r in sc.room_bank(c, 0):
+            assert lo <= r.rt60 <= hi and 1.0 <= r.distance <= 2.5
+            assert all(a <= v <= b for v, a, b in zip(r.size, *c["size"]))
+            # the direct path comes first: nothing before it as loud
+            assert r.direct == int(np.argmax(np.abs(r.rir[:r.direct + 41]))) <= 40
+            # the decay of the reverberant part (after the direct path) is the drawn RT60
+            measured = decay_rt60(r.rir, r.direct + 40)
+            assert 0.7 * r.rt60 < measured < 1.3 * r.rt60, (r, measured)
+
+
 def test_reverb_lengthens_the_decay():
     x = np.zeros(SR, np.float32)
     x[2000:4000] = np.random.default_rng(0).standard_normal(2000) * 0.3
     times = [decay_time(x)]
     for rt60 in (0.2, 0.8):
-        h = sc.room_impulse_response(np.random.default_rng(1), rt60, 2.0)
-        y = sc.reverb(x, h)
-        assert len(y) == len(x)
+        r = sc.room_bank(room_settings(rt60=[rt60, rt60], distance=[2.0, 2.0], rooms=1), 0)[0]
+        y = sc.reverb(x, r.rir, r.direct)
+        assert len(y) == len(x) and np.isclose(np.abs(y).max(), np.abs(x).max())
+        lag = np.argmax(signal.correlate(y, x, mode="full")) - (len(x) - 1)
+        assert lag == 0  # aligned on the direct path
         times.append(decay_time(y))
     assert times[0] <= 0.05 and times[0] < times[1] < times[2], times
-    near = sc.room_impulse_response(np.random.default_rng(1), 0.5, 0.3)
-    far = sc.room_impulse_response(np.random.default_rng(1), 0.5, 3.0)
-    assert np.sum(near[1:] ** 2) < np.sum(far[1:] ** 2)  # farther: more reverberant energy
+
+    def reverberant_to_direct(distance):
+        c = room_settings(rt60=[0.5, 0.5], distance=[distance, distance], size=[[6, 5, 3], [6, 5, 3]],
+                          rooms=1)
+        r = sc.room_bank(c, 0)[0]
+        h = r.rir.astype(np.float64) ** 2
+        return h[r.direct + 40:].sum() / h[:r.direct + 40].sum()
+    assert reverberant_to_direct(0.5) < reverberant_to_direct(3.0) / 4  # farther: more reverberant
+
+
+def test_room_draws_from_the_bank():
+    x = speechlike()
+    cfg = sc.settings({"enabled": True, "room": {"rooms": 4, "p": 1.0}})
+    trace = []
+    y = sc.room(x, np.random.default_rng(0), cfg, trace, seed=2)
+    assert len(y) == len(x) and not np.array_equal(x, y) and trace[0].startswith("room RT60")
+    bank = sc.room_bank(cfg["room"], 2)
+    assert any(np.array_equal(y, sc.reverb(x, r.rir, r.direct)) for r in bank)
+    assert sc.room(x, np.random.default_rng(0), sc.settings({"enabled": True, "room": {"p": 0.0}})) is x
 
 
 def test_telephone_and_narrowband_remove_high_frequencies():
@@ -189,6 +250,7 @@ def digests(root):
 def test_tiny_build_with_chain_same_bytes_any_nj(tmp_path):
     cfg = yaml.safe_load((REPO / "egs/gsc_qut/kws/hparams/data.yaml").read_text())
     cfg["synth"]["tiny"]["signal_chain"] = True
+    cfg["signal_chain"]["room"]["rooms"] = 8
     config = tmp_path / "data.yaml"
     config.write_text(yaml.safe_dump(cfg))
     script = REPO / "egs/gsc_qut/kws/local/prepare_data.py"

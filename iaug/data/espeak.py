@@ -54,20 +54,38 @@ class Speaker:
     alpha: float = 1.0        # vocal-tract warp of the signal chain (1: none)
 
 
-def draw_profile(rng, wide=None):
+def voice_pool(voices=None, variants=None, extra_variants=()):
+    """(accents, variants) a corpus draws its speakers from: all of espeak-ng's
+    (VOICES; VARIANTS and `extra_variants`) unless narrowed to the lists
+    given (a corpus without some voices, or with only those)."""
+    pools = []
+    for name, given, known in (("voices", voices, VOICES),
+                               ("variants", variants, VARIANTS + tuple(extra_variants))):
+        if given is None:
+            pools.append(known)
+            continue
+        unknown = sorted(set(given) - set(known))
+        if unknown or not given:
+            raise ValueError(f"synth {name}: {unknown or 'an empty list'} not among {list(known)}")
+        pools.append(tuple(given))
+    return tuple(pools)
+
+
+def draw_profile(rng, wide=None, voices=None, variants=None):
     """A speaker's usual voice, drawn from `rng` (voice, variant, pitch,
     range, rate, level; in that order, which fixes the corpora's bytes).
 
     `wide`: the signal chain's speaker stage
     (`iaug.data.signal_chain.wider_profile_ranges`): {pitch, pitch_range,
     rate: (lo, hi)} and `extra_variants` drawn from as well; None keeps the
-    former ranges (and bytes)."""
-    variants, pitch, prange, rate = VARIANTS, (25, 75), (60, 160), (140, 200)
+    former ranges (and bytes). `voices`, `variants`: lists narrowing the
+    accents and variants drawn from (`voice_pool`)."""
+    pitch, prange, rate = (25, 75), (60, 160), (140, 200)
     if wide is not None:
-        variants = VARIANTS + tuple(wide["extra_variants"])
         pitch, prange, rate = wide["pitch"], wide["pitch_range"], wide["rate"]
+    accents, variants = voice_pool(voices, variants, wide["extra_variants"] if wide else ())
     return VoiceProfile(
-        voice=VOICES[rng.integers(len(VOICES))],
+        voice=accents[rng.integers(len(accents))],
         variant=variants[rng.integers(len(variants))],
         pitch=int(rng.integers(pitch[0], pitch[1] + 1)),
         pitch_range=int(rng.integers(prange[0], prange[1] + 1)),

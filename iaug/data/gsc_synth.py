@@ -16,6 +16,7 @@ chain off gives the former bytes.
 import hashlib
 import multiprocessing as mp
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from iaug.data import signal_chain as sc
 from iaug.data.audio import SAMPLE_RATE, write_wav
-from iaug.data.espeak import Speaker, draw_profile, place, render_words, vary_take
+from iaug.data.espeak import Speaker, draw_profile, place, render_words, vary_take, voice_pool
 from iaug.data.gsc import BACKGROUND, GSC_LABELS, which_set
 from iaug.data.synth_noise import TRAIN_TYPES, fit_16bit, make_noise, noise_floor
 
@@ -49,11 +50,12 @@ def choose_speaker_ids(n, seed, validation_percentage=10, testing_percentage=10)
     return ids
 
 
-def make_speaker(sid, seed, chain=None):
+def make_speaker(sid, seed, chain=None, pool=None):
     """The voice profile that *is* speaker `sid`: same seed, same voice.
-    `chain`: `signal_chain.settings(...)` (None: off)."""
+    `chain`: `signal_chain.settings(...)` (None: off); `pool`: {voices,
+    variants} narrowing espeak-ng's (`iaug.data.espeak.voice_pool`)."""
     rng = np.random.default_rng([seed, int(sid, 16)])
-    profile = draw_profile(rng, sc.wider_profile_ranges(chain))
+    profile = draw_profile(rng, sc.wider_profile_ranges(chain), **(pool or {}))
     profile = replace(profile, position=float(rng.uniform(0.2, 0.8)))
     alpha = 1.0
     if chain is not None:
@@ -73,7 +75,7 @@ def finish_clip(speech, speaker, word, utt, seed, chain=None):
     if chain is None:
         return x + noise_floor(CLIP, rng, floor_db)
     crng = np.random.default_rng([seed, int(speaker.id, 16), GSC_LABELS.index(word), utt, CHAIN_KEY])
-    return sc.chain(x, crng, chain, floor_db=floor_db, pad=True)
+    return sc.chain(x, crng, chain, floor_db=floor_db, pad=True, seed=seed)
 
 
 def take_alpha(speaker, utt, seed, chain):
@@ -100,26 +102,35 @@ def speaker_clips(speaker, utts, seed, chain=None):
 
 
 def _speaker_job(args):
-    root, sid, utts, seed, chain = args
+    root, sid, utts, seed, chain, pool = args
     names = []
-    for (word, utt), x in speaker_clips(make_speaker(sid, seed, chain), utts, seed, chain).items():
+    for (word, utt), x in speaker_clips(make_speaker(sid, seed, chain, pool), utts, seed, chain).items():
         name = f"{word}/{sid}_nohash_{utt}.wav"
         write_wav(Path(root) / name, x)
         names.append(name)
     return names
 
 
-def build_corpus(root, speakers, utts, seed, background_s=60, nj=1, log=print, signal_chain=None):
+def build_corpus(root, speakers, utts, seed, background_s=60, nj=1, log=print, signal_chain=None,
+                 voices=None, variants=None):
     """Write the synthetic corpus to `root` in GSC v0.02 layout; returns #clips.
-    `signal_chain`: the `signal_chain:` mapping of hparams/data.yaml (None: off)."""
+    `signal_chain`: the `signal_chain:` mapping of hparams/data.yaml (None: off);
+    `voices`, `variants`: only these espeak-ng accents and variants (None: all)."""
     chain = sc.settings(signal_chain)
+    pool = {"voices": voices, "variants": variants}
+    # a misspelt voice is named now, not in a worker after minutes of synthesis
+    voice_pool(voices, variants, sc.wider_profile_ranges(chain)["extra_variants"] if chain else ())
     root = Path(root)
     if root.exists():
         shutil.rmtree(root)  # a half-built or other-preset corpus is rebuilt whole
     for word in GSC_LABELS + (BACKGROUND,):
         (root / word).mkdir(parents=True)
     ids = choose_speaker_ids(speakers, seed)
-    jobs = [(str(root), sid, utts, seed, chain) for sid in ids]
+    jobs = [(str(root), sid, utts, seed, chain, pool) for sid in ids]
+    if chain:  # simulated here once: the forked workers inherit the bank
+        start = time.monotonic()
+        rooms = sc.room_bank(chain["room"], seed)
+        log(f"synth corpus: {len(rooms)} rooms simulated in {time.monotonic() - start:.0f} s")
     names = []
     with mp.get_context("fork").Pool(max(1, nj)) as pool:
         for i, done in enumerate(pool.imap_unordered(_speaker_job, jobs), 1):

@@ -16,6 +16,7 @@ generic ones of both recipes.
 """
 import multiprocessing as mp
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def render_utterance(speaker, text, utt, seed, chain=None):
     floor_db = speaker.floor_db + rng.uniform(-2, 2)
     if chain is None:
         return x + noise_floor(len(x), rng, floor_db)
-    return sc.chain(x, crng, chain, floor_db=floor_db)
+    return sc.chain(x, crng, chain, floor_db=floor_db, seed=seed)
 
 
 def _speaker_job(args):
@@ -158,6 +159,10 @@ def build_synth_corpus(root, splits, seed, nj=1, log=print, signal_chain=None):
     chain = sc.settings(signal_chain)
     root = Path(root)
     ids = speaker_ids({name: n for name, (n, _) in splits.items()}, seed)
+    if chain:  # simulated here once: the forked workers inherit the bank
+        start = time.monotonic()
+        rooms = sc.room_bank(chain["room"], seed)
+        log(f"synth corpus: {len(rooms)} rooms simulated in {time.monotonic() - start:.0f} s")
     counts = {}
     for name, (_, utts) in splits.items():
         subset = root / name

@@ -8,10 +8,10 @@ One function per stage, each seeded by the numpy Generator it is given:
   back, so formants AND pitch move by alpha and the duration stays), and
   `wider_profile_ranges` (espeak-ng's extra variants, wider pitch, intonation
   and rate ranges; used by `iaug.data.espeak.draw_profile`);
-* rooms: `room_impulse_response` / `reverb` (a seeded exponentially decaying
-  noise RIR with a direct path, RT60 and source distance drawn per clip; NOT
-  the image method: pyroomacoustics is not installed here and would be a
-  compiled dependency);
+* rooms: `room_bank` / `reverb` (a seeded bank of shoebox rooms simulated
+  once per corpus build by the image method, pyroomacoustics: size, RT60 and
+  talker and microphone positions drawn per room; each reverberant clip
+  draws one room of the bank);
 * backgrounds: `background` (continuous coloured noise or mains hum, a level
   drawn relative to the speech) and `pad_short` (the recording stops before
   1 s and is padded with zeros, as Speech Commands loaders pad short clips);
@@ -26,6 +26,8 @@ recipe's hparams/data.yaml merged over `DEFAULTS` by `settings`. Disabled
 (the default), nothing changes: the corpora keep their former bytes.
 """
 import copy
+import json
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -34,7 +36,7 @@ from scipy import signal
 
 from iaug.data.audio import SAMPLE_RATE
 
-VERSION = 1  # recorded in the data steps' settings: a change rebuilds the corpus
+VERSION = 2  # recorded in the data steps' settings: a change rebuilds the corpus
 
 DEFAULTS = {
     "enabled": False,
@@ -49,9 +51,11 @@ DEFAULTS = {
     },
     "room": {
         "p": 0.6,                    # probability of reverberation
-        "rt60": [0.1, 0.8],          # seconds
-        "distance": [0.3, 2.0],      # metres from the talker (sets the direct path)
-        "critical_distance": 1.0,    # metres at which direct and reverberant energy are equal at rt60 0.5 s
+        "rt60": [0.1, 0.8],          # seconds, each room's
+        "distance": [0.3, 2.0],      # metres from the talker to the microphone
+        "size": [[3.0, 3.0, 2.4], [10.0, 8.0, 4.0]],  # metres, [lows, highs] of length, width, height
+        "rooms": 128,                # rooms in the bank, simulated once per corpus build
+        "seed": 0,                   # with the corpus seed, seeds the bank: another value, other rooms
     },
     "background": {
         "p": 1.0,                    # probability of a room background (on top of the mic floor)
@@ -154,42 +158,111 @@ def vtlp(x, alpha, sr=SAMPLE_RATE, n_fft=512, hop=128):
 
 
 # ---------------------------------------------------------------- rooms
-def room_impulse_response(rng, rt60, distance, critical_distance=1.0, sr=SAMPLE_RATE):
-    """A seeded RIR: a unit direct path after the travel time (at most 10 ms
-    kept), then exponentially decaying noise (60 dB in `rt60` s, slightly
-    low-passed as air and walls absorb highs) whose energy relative to the
-    direct path grows with distance**2 (and with rt60)."""
-    delay = min(int(distance / 343.0 * sr), int(0.01 * sr))
-    n = int(rt60 * sr) + delay + 1
-    t = np.arange(n - delay - 1) / sr
-    tail = rng.standard_normal(len(t)) * np.exp(-6.9078 * t / rt60)  # ln(1000): 60 dB
-    tail = signal.lfilter([0.6], [1, -0.4], tail)                     # gentle low-pass
-    tail *= np.minimum(t / 0.005, 1)                                   # first reflections build up
-    # reverberant/direct energy ratio: (d / dc)^2, dc shrinking as rooms get more reverberant
-    dc = critical_distance * np.sqrt(0.5 / rt60)
-    tail *= np.sqrt((distance / dc) ** 2 / max(np.sum(tail ** 2), 1e-12))
-    h = np.zeros(n)
-    h[delay] = 1.0
-    h[delay + 1:] = tail
-    return h
+WALL = 0.5          # metres: talker and microphone at least this far from every wall
+ROOM_KEY = 0x4007   # in the seeds of the room bank's generators
 
 
-def reverb(x, h):
-    """`x` convolved with RIR `h`, same length, aligned on the direct path,
-    scaled to `x`'s peak."""
-    delay = int(np.argmax(np.abs(h) > 0))
-    y = signal.fftconvolve(np.asarray(x, np.float64), h[delay:])[:len(x)]
+@dataclass(frozen=True)
+class Room:
+    rir: np.ndarray     # float32 at SAMPLE_RATE, the 60 dB decay kept
+    direct: int         # index of the direct path's peak in rir
+    rt60: float         # seconds
+    distance: float     # metres, talker to microphone
+    size: tuple         # metres, length, width, height
+
+
+def _shoebox_rir(size, absorption, source, mic, order):
+    import pyroomacoustics as pra  # only the bank needs it (about 1 s to import)
+    r = pra.ShoeBox(size, fs=SAMPLE_RATE, materials=pra.Material(float(absorption)), max_order=order)
+    r.add_source(list(source))
+    r.add_microphone(list(mic))
+    r.compute_rir()
+    return np.asarray(r.rir[0][0], np.float64)
+
+
+def draw_geometry(rng, c):
+    """A room's size, RT60, distance, talker and microphone positions: the
+    two at least WALL from the walls and `distance` apart (rooms too small
+    for the distance are drawn again)."""
+    rt60, distance = _uniform(rng, c["rt60"]), _uniform(rng, c["distance"])
+    for _ in range(1000):
+        size = rng.uniform(*np.asarray(c["size"], np.float64))
+        mic = rng.uniform(WALL, size - WALL)
+        v = rng.standard_normal(3)
+        source = mic + distance * v / np.linalg.norm(v)
+        if np.all(source >= WALL) and np.all(source <= size - WALL):
+            return size, rt60, distance, source, mic
+    raise ValueError(f"signal_chain: no room of size {c['size']} holds a talker {distance:.1f} m "
+                     f"from the microphone, both {WALL} m from the walls")
+
+
+def simulate_room(rng, c):
+    """One room of the bank (`c`: the `room:` settings): image-method RIR of
+    a shoebox with uniform absorption, calibrated to the drawn RT60."""
+    from pyroomacoustics import constants
+    from pyroomacoustics.experimental import measure_rt60
+    size, rt60, distance, source, mic = draw_geometry(rng, c)
+    speed = constants.get("c")
+    volume, surface = np.prod(size), 2 * (size[0] * size[1] + size[0] * size[2] + size[1] * size[2])
+    k = 24 * np.log(10) * volume / (speed * surface * rt60)  # Eyring: -ln(1 - absorption) for rt60
+    order = int(np.ceil(speed * rt60 / size.min()))         # pra.inverse_sabine's image order
+    # A shoebox's image sources decay more slowly than Eyring's diffuse field
+    # (paths grazing the larger walls), by up to 1.7x: a cheap lower-order
+    # run between far corners measures the decay (T20), and as every image
+    # decays as (1 - absorption)^reflections, scaling -ln(1 - absorption) by
+    # measured/drawn gives the drawn RT60.
+    probe = _shoebox_rir(size, 1 - np.exp(-k), size * [0.2, 0.25, 0.3], size * [0.8, 0.75, 0.6],
+                         max(1, int(0.6 * order)))
+    measured = measure_rt60(probe, SAMPLE_RATE, decay_db=20)
+    if np.isfinite(measured) and measured > 0:
+        k *= measured / rt60
+    h = _shoebox_rir(size, 1 - np.exp(-k), source, mic, order)
+    # the direct path: its travel time, centred in pyroomacoustics' fractional-delay
+    # filter; kept from that filter's start (before it, only the travel time and
+    # the pre-ringing of pyroomacoustics' zero-phase 10 Hz high-pass)
+    half = constants.get("frac_delay_length") // 2
+    start = max(int(round(distance / speed * SAMPLE_RATE)), 0)
+    h = h[start:]
+    energy = np.cumsum((h ** 2)[::-1])[::-1]  # Schroeder's energy decay curve
+    end = max(int(np.sum(energy > energy[0] * 1e-6)), half + 1)  # cut after 60 dB of decay
+    return Room(h[:end].astype(np.float32), half, rt60, distance, tuple(float(v) for v in size))
+
+
+_BANKS = {}
+
+
+def room_bank(c, seed=0):
+    """The `c["rooms"]` rooms of the `room:` settings `c` for corpus `seed`
+    (room k from its own generator: a bank is a prefix of a larger one).
+    Built once per process and kept: a corpus builder builds it before it
+    forks its workers, which inherit it; any process builds the same bytes."""
+    key = json.dumps([seed, {k: v for k, v in c.items() if k != "p"}], sort_keys=True)
+    if key not in _BANKS:
+        from pyroomacoustics import constants
+        constants.set("num_threads", 1)  # RIR bytes depend on the thread count (summation order)
+        _BANKS[key] = tuple(simulate_room(np.random.default_rng([seed, ROOM_KEY, c["seed"], k]), c)
+                            for k in range(c["rooms"]))
+    return _BANKS[key]
+
+
+def reverb(x, h, direct=None):
+    """`x` convolved with RIR `h`, same length, aligned on the direct path
+    (sample `direct` of `h`; default: its largest), scaled to `x`'s peak."""
+    direct = int(np.argmax(np.abs(h))) if direct is None else direct
+    y = signal.fftconvolve(np.asarray(x, np.float64), np.asarray(h, np.float64))[direct:direct + len(x)]
     peak_in, peak_out = np.abs(x).max(), np.abs(y).max()
     return (y * (peak_in / peak_out if peak_out > 0 else 0)).astype(np.float32)
 
 
-def room(x, rng, cfg, trace=None):
+def room(x, rng, cfg, trace=None, seed=0):
+    """`x` in one room of the bank of corpus `seed` (with probability p)."""
     c = cfg["room"]
     if rng.random() >= c["p"]:
         return x
-    rt60, distance = _uniform(rng, c["rt60"]), _uniform(rng, c["distance"])
-    _note(trace, f"room RT60 {rt60:.2f} s at {distance:.1f} m")
-    return reverb(x, room_impulse_response(rng, rt60, distance, c["critical_distance"]))
+    bank = room_bank(c, seed)
+    r = bank[int(rng.integers(len(bank)))]
+    _note(trace, f"room RT60 {r.rt60:.2f} s at {r.distance:.1f} m ({'x'.join(f'{v:.0f}' for v in r.size)} m)")
+    return reverb(x, r.rir, r.direct)
 
 
 def _note(trace, text):
@@ -367,17 +440,18 @@ def level(x, rng, cfg, peak_db=None, trace=None):
 
 
 # ---------------------------------------------------------------- the chain
-def chain(x, rng, cfg, floor_db=None, pad=False, trace=None):
+def chain(x, rng, cfg, floor_db=None, pad=False, trace=None, seed=0):
     """Room, background, channel, the microphone's own noise floor at
     `floor_db` dB re full scale (`iaug.data.synth_noise.noise_floor`, when
     given), level (and, for a keyword clip, `pad`: a recording shorter than the
     clip). `cfg`: `settings(...)`; None returns `x` unchanged. `trace`: a
-    list that gets one line per stage that changed the clip (figures)."""
+    list that gets one line per stage that changed the clip (figures).
+    `seed`: the corpus's, which with the room seed picks the room bank."""
     if cfg is None:
         return x
     x = np.asarray(x, np.float32)
     peak_db = 20 * np.log10(max(float(np.abs(x).max()), 1e-9))
-    x = room(x, rng, cfg, trace)
+    x = room(x, rng, cfg, trace, seed)
     x = background(x, rng, cfg, trace)
     x = channel(x, rng, cfg, trace)
     if floor_db is not None:

@@ -49,7 +49,7 @@ def traced_clip(speaker, word, utt, seed, chain):
     crng = np.random.default_rng([seed, int(speaker.id, 16), GSC_LABELS.index(word), utt, CHAIN_KEY])
     trace = [f"{speaker.profile.espeak_voice()}, VTLP {alpha:.2f}" if alpha != 1.0
              else speaker.profile.espeak_voice()]
-    return sc.chain(x, crng, chain, floor_db=floor_db, pad=True, trace=trace), trace
+    return sc.chain(x, crng, chain, floor_db=floor_db, pad=True, trace=trace, seed=seed), trace
 
 
 def spectrogram_db(x, n_fft=512, hop=128):

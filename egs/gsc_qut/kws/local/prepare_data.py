@@ -64,7 +64,8 @@ def download_synth(data_dir, cfg, preset, nj):
 
     def corpus():
         n = build_corpus(data_dir / "speech_commands", sizes["speakers"], sizes["utterances"],
-                         seed, sizes["background_s"], nj, log, chain)
+                         seed, sizes["background_s"], nj, log, chain,
+                         sizes.get("voices"), sizes.get("variants"))
         log(f"synth corpus: {n} clips")
 
     def noise_sources():
