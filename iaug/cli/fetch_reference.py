@@ -40,7 +40,7 @@ def main(argv=None):
     try:
         path = fetch_reference(args.out, args.archive_dir, args.url)
     except download.DownloadError as err:
-        print(f"ERROR: {err}", file=sys.stderr)
+        print(f"iaug-fetch-reference: error: {err}", file=sys.stderr)
         return 1
     print(path)
     return 0
