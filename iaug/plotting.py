@@ -53,12 +53,12 @@ def plot_importance_maps(wavs, masks, out_png, titles=None, stft=None, noisy=Non
             noise = stft(torch.randn(1, wav.numel(), generator=gen))[0]
             gain = (spec.abs().square().mean() / noise.abs().square().mean().clamp(min=1e-20)).sqrt()
             noisy_spec = spec + gain * mask[:, : spec.shape[-1]] * noise
-        clean_db = stft.db(spec)
+        clean_db = stft.db(spec[None])[0]  # batched: a floored front-end floors per utterance
         vmax = float(clean_db.max())
         panels = (
             (clean_db, "clean (dB)", "magma", vmax - 80, vmax),
             (1.0 - mask, "importance (1 - mask)", "viridis", 0.0, 1.0),
-            (stft.db(noisy_spec), "noisy (dB)", "magma", vmax - 80, vmax),
+            (stft.db(noisy_spec[None])[0], "noisy (dB)", "magma", vmax - 80, vmax),
         )
         for ax, (img, label, cmap, vmin, vmax_) in zip(axes[i], panels):
             im = ax.imshow(img.numpy(), origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax_)

@@ -13,7 +13,9 @@ A preset is a yaml mapping of overrides: its top-level keys apply to every
 hparams file, the entries of its ``per_file:`` section, named after an hparams
 file's stem (``baseline``, ``noise``, ...), to that file only. Explicit
 ``--key value`` overrides win over the preset. Every override must name a
-setting the file (with its base) has.
+setting the file (with its base) has. A preset may name a ``base:`` preset
+too (``bench.yaml`` over ``demo.yaml``): its own top-level keys and
+``per_file`` entries are laid over the base's.
 """
 
 import io
@@ -35,10 +37,35 @@ from iaug.dataio import audio_dataset
 logger = logging.getLogger(__name__)
 
 
-def preset_overrides(preset_file, hparams_file):
-    """The overrides a preset gives one hparams file (see module doc)."""
+def read_preset(preset_file, _seen=()):
+    """A preset's mapping after its ``base:`` chain: the base's keys, with the
+    preset's own top-level keys and ``per_file`` entries (key by key, per
+    file) laid over them."""
+    if not os.path.isfile(preset_file):
+        raise SystemExit(f"preset {preset_file} not found")
     with open(preset_file, encoding="utf-8") as f:
         preset = yaml.safe_load(f) or {}
+    if not isinstance(preset, dict):
+        raise SystemExit(f"{preset_file}: a preset is a yaml mapping")
+    base = preset.pop(BASE_KEY, None)
+    if base is None:
+        return preset
+    base_file = os.path.normpath(os.path.join(os.path.dirname(preset_file), base))
+    if base_file in _seen:
+        raise SystemExit(f"{preset_file}: base chain loops back to {base_file}")
+    merged = read_preset(base_file, (*_seen, os.path.normpath(preset_file)))
+    per_file = {name: dict(entry or {}) for name, entry in (merged.pop("per_file", None) or {}).items()}
+    for name, entry in (preset.pop("per_file", None) or {}).items():
+        per_file.setdefault(name, {}).update(entry or {})
+    merged.update(preset)
+    if per_file:
+        merged["per_file"] = per_file
+    return merged
+
+
+def preset_overrides(preset_file, hparams_file):
+    """The overrides a preset gives one hparams file (see module doc)."""
+    preset = read_preset(preset_file)
     stem = os.path.splitext(os.path.basename(hparams_file))[0]
     per_file = preset.pop("per_file", None) or {}
     folder = os.path.dirname(os.path.abspath(hparams_file))

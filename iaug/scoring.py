@@ -35,6 +35,18 @@ def atomic_write(path, text):
         f.write(text)
 
 
+def atomic_write_bytes(path, data):
+    """Write ``data`` (bytes) to ``path``; it appears, whole, only on success."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def test_set_name(manifest_path):
     """``.../noisy/qut_snr-12.5.csv`` -> ('qut', -12.5); ``.../test.csv`` -> ('test', None)."""
     stem = os.path.splitext(os.path.basename(manifest_path))[0]
@@ -136,10 +148,27 @@ def dev_score(exp_folder):
     return float(best.get("error_rate", float("nan"))), float(best["loss"])
 
 
-def select_on_dev(candidates, link):
+def table_scores(results_csv, candidates):
+    """{candidate: (mean error over every set it was scored on in
+    ``results_csv``, its clean dev loss)}: each set (e.g. the clean dev set
+    and the noisy dev sets at each SNR) weighs the same; the results rows
+    name a candidate by its folder's name, as iaug-eval does."""
+    rows = read_results(results_csv)
+    scores = {}
+    for c in candidates:
+        errors = [r["value"] for r in rows if r["system"] == os.path.basename(os.path.normpath(c))]
+        if not errors:
+            raise ValueError(f"{results_csv} has no scores of {os.path.basename(c)}: score it first")
+        scores[c] = (sum(errors) / len(errors), dev_score(c)[1])
+    return scores
+
+
+def select_on_dev(candidates, link, scores=None, criterion="clean dev error"):
     """Point ``link`` (a symlink) at the candidate with the lowest dev error
-    (ties: lower dev loss); write the choice to ``<link>.selection.json``."""
-    scores = {c: dev_score(c) for c in candidates}
+    (ties: lower dev loss); write the choice to ``<link>.selection.json``.
+    ``scores``: {candidate: (error, loss)} to choose by (default: each
+    candidate's best clean-dev checkpoint, :func:`dev_score`)."""
+    scores = scores or {c: dev_score(c) for c in candidates}
     best = min(scores, key=lambda c: scores[c])
     target = os.path.relpath(best, os.path.dirname(os.path.abspath(link)))
     if os.path.islink(link):
@@ -151,7 +180,7 @@ def select_on_dev(candidates, link):
     else:
         os.symlink(target, link)
     atomic_write(link + ".selection.json",
-                 json.dumps({"chosen": best, "dev_scores": scores}, indent=2))
+                 json.dumps({"chosen": best, "dev_scores": scores, "criterion": criterion}, indent=2))
     logger.info("selected %s on dev (error, loss) = %s", best, scores[best])
     return best, scores
 
@@ -170,10 +199,26 @@ def dev_choices(exp_dir, metric="error"):
 
 
 if __name__ == "__main__":
-    # run.sh: python -m iaug.scoring select LINK CANDIDATE... (the choice on dev)
+    # run.sh: python -m iaug.scoring select LINK CANDIDATE... (the choice on
+    # the clean dev set); --table RESULTS_CSV: on the mean error over the
+    # sets scored there (benchmark.sh v2: clean and noisy dev)
     import sys
 
-    if len(sys.argv) < 4 or sys.argv[1] != "select":
-        sys.exit("usage: python -m iaug.scoring select LINK CANDIDATE...")
+    args = sys.argv[1:]
+    table = None
+    if args[1:2] == ["--table"]:
+        if len(args) < 3:
+            sys.exit("--table needs a results CSV")
+        table = args[2]
+        del args[1:3]
+    if len(args) < 3 or args[0] != "select":
+        sys.exit("usage: python -m iaug.scoring select [--table RESULTS_CSV] LINK CANDIDATE...")
     logging.basicConfig(level=logging.INFO, format="%(name)s - %(message)s")
-    print("chosen on dev:", os.path.basename(select_on_dev(sys.argv[3:], sys.argv[2])[0]))
+    try:
+        scores = table_scores(table, args[2:]) if table else None
+        chosen = select_on_dev(args[2:], args[1], scores,
+                               "mean error over the sets of " + os.path.basename(table) if table
+                               else "clean dev error")[0]
+    except (FileNotFoundError, ValueError) as err:
+        sys.exit(f"select: error: {err}")
+    print("chosen on dev:", os.path.basename(chosen))

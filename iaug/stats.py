@@ -1,9 +1,9 @@
-"""Statistics for comparing systems: confidence intervals over seeds and a
-paired per-utterance test (exact McNemar)."""
+"""Statistics for comparing systems: confidence intervals over seeds, a
+paired per-utterance test (exact McNemar) and a paired test over seeds."""
 
 import math
 
-from scipy.stats import binomtest, t
+from scipy.stats import binomtest, t, ttest_rel
 
 
 def mean_ci(values, confidence=0.95):
@@ -29,3 +29,18 @@ def mcnemar(correct_a, correct_b):
     n = a_only + b_only
     p = 1.0 if n == 0 else binomtest(a_only, n, 0.5).pvalue
     return a_only, b_only, p
+
+
+def paired_t(a, b):
+    """Two-sided paired t test of per-seed values ``a`` against ``b`` (same
+    seeds, same order): (mean of a - b, p). Fewer than two seeds: p is NaN;
+    differences all equal: p is 1 when they are 0, else 0."""
+    if len(a) != len(b):
+        raise ValueError(f"paired_t: {len(a)} values against {len(b)}")
+    diffs = [x - y for x, y in zip(a, b)]
+    mean = sum(diffs) / len(diffs) if diffs else float("nan")
+    if len(diffs) < 2:
+        return mean, float("nan")
+    if max(diffs) - min(diffs) <= 1e-12 * max(1.0, abs(mean)):
+        return mean, 1.0 if abs(mean) <= 1e-12 else 0.0
+    return mean, float(ttest_rel(a, b).pvalue)

@@ -60,8 +60,21 @@ setting() {  # setting HPARAMS KEY: a plain value of an hparams file after the p
   python3 -m iaug.recipe "$1" "$2" "$preset_file"
 }
 
-train() {  # train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system
-  local script=$1 hparams=$2 system=$3; shift 3
+# frontend_overrides NAME: the training overrides of a front-end, one a line:
+# paper (raw dB, the paper's) or stable (dB floored 80 dB below each
+# utterance's peak, the recognizer's input normalised per utterance)
+frontend_overrides() {
+  case "$1" in
+    paper) ;;
+    stable) printf '%s\n' --top_db 80 --normalize_input True ;;
+    *) die "--frontend is paper or stable (got '$1')" ;;
+  esac
+}
+
+# train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system; the
+# training's wall time (s) goes to <system>/wall_s
+train() {
+  local script=$1 hparams=$2 system=$3 t0; shift 3
   if [ -f "$exp_dir/$system/.done" ]; then log "$system: done, skipping"; return; fi
   [ -f "$manifests/train.csv" ] || die "no manifests in $manifests: run the data stages first"
   local launcher=(python3)
@@ -73,9 +86,11 @@ train() {  # train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system
   if [ "$device" = cuda ] && [ "$ngpu" -le 1 ]; then set -- "$@" --device cuda:0; fi
   if [ -n "${seed:-}" ]; then set -- "$@" --seed "$seed"; fi
   log "training $system ($hparams, preset $preset)"
+  t0=$(date +%s.%N)
   "${launcher[@]}" "$root/recipes/$script" "$hparams" --preset "$preset_file" \
     "${data_args[@]}" --exp_dir "$exp_dir" --output_folder "$exp_dir/$system" \
     "${train_extra[@]}" "$@"
+  awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' > "$exp_dir/$system/wall_s"
   touch "$exp_dir/$system/.done"
 }
 

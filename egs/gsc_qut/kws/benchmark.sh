@@ -1,10 +1,42 @@
 #!/usr/bin/env bash
 # Does ImportantAug win? Every row of the comparison, several seeds, one report.
 #
+# Protocol v2 (the decisive one, issue 15): per seed and front-end (paper:
+# raw dB; stable: floored dB, input normalised) one self-contained run: the
+# baseline from scratch, then every arm from that baseline and the generator
+# against it, each until its dev loss has not improved for `patience` epochs,
+# at most `number_of_epochs`: hparams/presets/bench.yaml, at most 3 epochs and
+# patience 1 for every arm and the generator (the baseline: 8 epochs, as in
+# demo). Why: on the demo corpus (13,440 training clips) an epoch takes ~65 s
+# at the baseline's ~214 utt/s on 2 cores and ~95 s for the generator-using
+# arms (~140 utt/s; RESULTS.md "Training speed"), so one epoch of every
+# system of both front-ends is ~32 min, the baselines and scoring ~25 min:
+# with 3 epochs at most one seed takes about 2 h in the worst case (under
+# the 2.5 h a run may have), 1 h 45 min when arms stop after 2-3 (measured
+# epochs per arm: seed.json and the report). Dev choices (noise SNR, stage-B
+# SNR incl. the paper's -12.5 dB, Binarized q) are made both on the clean dev
+# set (the paper's) and on clean + noisy dev (dev clips mixed with the
+# training noise types at the test SNRs); the rows use the latter, the
+# `*_cleandev` rows the former. Every row is scored on every test set. A finished seed's
+# decisions go to results/bench_v2/<frontend>/seed<N>/ (commit them: small
+# files; exp/ need not survive), and the report is remade from every
+# committed seed:
+#
+#   ./benchmark.sh --protocol v2 --seeds 4 --nj 2     # one more seed: both front-ends side
+#                                                     # by side, one thread each (~2 h, 2 cores)
+#   python3 local/benchmark_v2.py report results/bench_v2   # the report, from the commits alone
+#   ./benchmark.sh --protocol v2 --preset tiny --seeds 1 --results_dir /tmp/r   # smoke test (CI)
+#
+# A rerun of a seed (same kind of machine, same --nthreads, default 1)
+# rewrites the same bytes; `collect` names any committed file that changed.
+# Then commit results/bench_v2/ (decisions.csv.gz, seed.json, timing.json,
+# importance_maps.png per front-end: ~0.2 MB a seed; report.md, *_snr.png).
+#
+# Protocol v1 (the first benchmark: every arm fine-tuned one epoch):
 #   ./benchmark.sh --preset demo --seeds "1 2 3" --nj 3   # 2-core CPU: resumable, see RESULTS.md
 #   ./benchmark.sh --preset tiny --seeds 1           # smoke test (CI)
 #
-# Per seed, run.sh trains in <bench_dir>/seed<N>/: baseline, conventional noise
+# v1: per seed, run.sh trains in <bench_dir>/seed<N>/: baseline, conventional noise
 # (SNR on dev), generator, ImportantAug (our generator and the authors'),
 # Null, Binarized (q on dev), SpeechBrain-style augmentation, SpecAugment-style
 # masking, ImportantAug + masking; then scores all on every test set.
@@ -14,21 +46,55 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../../.. && pwd)
 
+protocol=v1     # v1 | v2 (above)
 corpus=synth
-preset=demo
+preset=demo     # corpus size (tiny | demo | paper); v1: also the training preset
 seeds="1 2 3"
 data_dir=""
 bench_dir=""
 device=cpu
-nj=1            # seeds trained at once (one CPU thread each; logs in <bench_dir>/seed<N>.log)
-authors_ckpt="" # the authors' checkpoint (default: run.sh's, ../shared/reference beside the repo)
+nj=1            # v1: seeds trained at once; v2: runs (seed x front-end) at once; one CPU
+                # thread each (logs in <bench_dir>/seed<N>[_<frontend>].log)
+authors_ckpt="" # v1: the authors' checkpoint (default: run.sh's, ../shared/reference beside the repo)
+frontends="paper stable"  # v2: the front-ends, each a run of its own per seed
+train_preset="" # v2: training preset (default: hparams/presets/bench.yaml for demo, bench_<preset>.yaml)
+results_dir=""  # v2: committed results (default: results/bench_v2 for synth demo,
+                # results/bench_v2_<corpus>_<preset> otherwise)
+nthreads=1      # v2: torch threads per process (the same bytes need the same number)
 . "$root/tools/parse_options.sh"
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+case "$protocol" in v1|v2) ;; *) die "--protocol is v1 or v2 (got '$protocol')" ;; esac
+[[ $nj =~ ^[1-9][0-9]*$ ]] || die "--nj is a positive number (got '$nj')"
+[[ $nthreads =~ ^[1-9][0-9]*$ ]] || die "--nthreads is a positive number (got '$nthreads')"
+[ -n "$seeds" ] || die "--seeds names at least one seed"
+for s in $seeds; do [[ $s =~ ^[0-9]+$ ]] || die "--seeds are whole numbers (got '$s')"; done
 [ -n "$data_dir" ] || data_dir=data/$corpus
-[ -n "$bench_dir" ] || bench_dir=exp/bench_${corpus}_${preset}
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
+if [ "$protocol" = v2 ]; then
+  [ -n "$bench_dir" ] || bench_dir=exp/bench_v2_${corpus}_${preset}
+  if [ -z "$train_preset" ]; then
+    train_preset=bench_$preset; [ "$preset" = demo ] && train_preset=bench
+  fi
+  [ -f "hparams/presets/$train_preset.yaml" ] || die "no training preset hparams/presets/$train_preset.yaml (--train_preset)"
+  if [ -z "$results_dir" ]; then
+    results_dir=results/bench_v2_${corpus}_$preset
+    [ "$corpus/$preset" = synth/demo ] && results_dir=results/bench_v2
+  fi
+  [ -n "$frontends" ] || die "--frontends names at least one front-end"
+  for fe in $frontends; do
+    case "$fe" in paper|stable) ;; *) die "--frontends are paper and/or stable (got '$fe')" ;; esac
+  done
+  mkdir -p "$results_dir" 2>/dev/null || die "cannot write to --results_dir $results_dir"
+else
+  [ -n "$bench_dir" ] || bench_dir=exp/bench_${corpus}_${preset}
+fi
 
 common=(--corpus "$corpus" --preset "$preset" --data_dir "$data_dir" --device "$device")
 ./run.sh "${common[@]}" --stop_stage 1 --exp_dir "$bench_dir/data_stages"
+if [ "$protocol" = v2 ]; then
+  . local/benchmark_v2.sh
+  exit
+fi
 
 run_seed() {
   local seed=$1 exp=$bench_dir/seed$1

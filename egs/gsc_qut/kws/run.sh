@@ -56,11 +56,8 @@ case "$corpus" in synth|gsc) ;; *) die "--corpus is synth or gsc (got '$corpus')
 [ -n "$exp_dir" ] || exp_dir=exp/${corpus}_${preset}
 preset_file=hparams/presets/$preset.yaml
 [ -f "$preset_file" ] || die "unknown preset '$preset' (no $preset_file)"
-case "$frontend" in
-  paper) train_extra=() ;;
-  stable) train_extra=(--top_db 80 --normalize_input True) ;;
-  *) die "--frontend is paper or stable (got '$frontend')" ;;
-esac
+frontend_overrides "$frontend" > /dev/null  # a bad name: one line, exit
+mapfile -t train_extra < <(frontend_overrides "$frontend")
 setup_run 9 1
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 manifests=$data_dir/manifests

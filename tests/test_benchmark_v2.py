@@ -1,0 +1,220 @@
+"""Benchmark protocol v2 (issue 15): presets over presets, the dev choice on
+clean + noisy dev, the paired test over seeds, the report made from committed
+files alone (and its verdict), and the tiny protocol end to end: one seed on
+both front-ends, committed bytes reproduced by a rerun from scratch."""
+
+import csv
+import gzip
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from iaug.recipe import preset_overrides, read_preset
+from iaug.scoring import select_on_dev, table_scores, write_results
+from iaug.stats import paired_t
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+KWS = os.path.join(ROOT, "egs", "gsc_qut", "kws")
+V2 = os.path.join(KWS, "local", "benchmark_v2.py")
+sys.path.insert(0, os.path.join(KWS, "local"))
+import benchmark_v2  # noqa: E402
+
+ROWS = [r for r, _ in benchmark_v2.ROWS]
+
+
+def test_preset_over_a_base_preset(tmp_path):
+    (tmp_path / "a.yaml").write_text("number_of_epochs: 8\nbatch_size: 64\nper_file:\n"
+                                     "    baseline: {number_of_epochs: 8, patience: 8}\n"
+                                     "    noise: {snr_candidates: [5, 15]}\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\nnumber_of_epochs: 3\npatience: 1\nper_file:\n"
+                                     "    noise: {patience: 2}\n    generator: {number_of_epochs: 3}\n")
+    merged = read_preset(str(tmp_path / "b.yaml"))
+    assert merged["number_of_epochs"] == 3 and merged["batch_size"] == 64 and merged["patience"] == 1
+    assert merged["per_file"]["noise"] == {"snr_candidates": [5, 15], "patience": 2}
+    assert merged["per_file"]["baseline"] == {"number_of_epochs": 8, "patience": 8}
+    (tmp_path / "a.yaml").write_text("base: b.yaml\n")
+    with pytest.raises(SystemExit, match="loops back"):
+        read_preset(str(tmp_path / "b.yaml"))
+
+
+def test_bench_presets_same_rule_for_every_arm():
+    hp = os.path.join(KWS, "hparams")
+    for preset in ("bench", "bench_tiny"):
+        p = os.path.join(hp, "presets", f"{preset}.yaml")
+        arms = {arm: preset_overrides(p, os.path.join(hp, f"{arm}.yaml"))
+                for arm in ("noise", "generator", "importantaug", "null_importantaug", "binarized",
+                            "sb_augment", "specaugment", "importantaug_specaugment")}
+        rules = {(o["number_of_epochs"], o["patience"]) for o in arms.values()}
+        assert len(rules) == 1, (preset, arms)
+        assert -12.5 in arms["importantaug"]["snr_candidates"]
+
+
+def fake_system(folder, dev_error, dev_loss):
+    os.makedirs(folder)
+    with open(os.path.join(folder, "summary.json"), "w") as f:
+        json.dump({"best_dev": {"error_rate": dev_error, "loss": dev_loss}}, f)
+    return str(folder)
+
+
+def test_choice_on_clean_and_noisy_dev(tmp_path):
+    a = fake_system(tmp_path / "ia_snr-12.5", 5.0, 0.3)   # best on clean dev ...
+    b = fake_system(tmp_path / "ia_snr15", 6.0, 0.4)      # ... this one with noise
+    rows = [{"system": s, "test_set": "dev", "snr_db": snr, "error_rate": e, "num_utts": 10}
+            for s, snr, e in (("ia_snr-12.5", "", 5.0), ("ia_snr-12.5", "0", 60.0),
+                              ("ia_snr15", "", 6.0), ("ia_snr15", "0", 40.0))]
+    write_results(str(tmp_path / "dev.csv"), rows)
+    assert table_scores(str(tmp_path / "dev.csv"), [a, b]) == {a: (32.5, 0.3), b: (23.0, 0.4)}
+    assert select_on_dev([a, b], str(tmp_path / "clean"))[0] == a
+    link = str(tmp_path / "noisy")
+    chosen, _ = select_on_dev([a, b], link, table_scores(str(tmp_path / "dev.csv"), [a, b]), "both")
+    assert chosen == b and os.path.realpath(link) == os.path.realpath(b)
+    assert json.load(open(link + ".selection.json"))["criterion"] == "both"
+    cli = subprocess.run([sys.executable, "-m", "iaug.scoring", "select", "--table", str(tmp_path / "nope.csv"),
+                          link, a, b], capture_output=True, text=True)
+    assert cli.returncode != 0 and "nope.csv" in cli.stderr and "Traceback" not in cli.stderr
+
+
+def test_paired_t_over_seeds():
+    diff, p = paired_t([10.0, 11.0, 12.0, 10.5, 11.5], [15.0, 15.5, 17.0, 16.0, 15.0])
+    assert diff == pytest.approx(-4.7) and p < 0.01
+    assert paired_t([1.0], [2.0])[1] != paired_t([1.0], [2.0])[1]  # one seed: NaN
+
+
+def write_fake_seed(folder, seed, wrong):
+    """A committed seed in collect's format; ``wrong[row](i, set)``: is
+    utterance i of that set wrong for that row."""
+    os.makedirs(folder)
+    sets = ["test", "qut_snr0", "qut_snr20"]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["ID", "set", "reference", *ROWS])
+    for k in sets:
+        for i in range(200):
+            w.writerow([f"u{i:03d}", k, "yes", *("no" if wrong[r](i, k) else "yes" for r in ROWS)])
+    with open(os.path.join(folder, "decisions.csv.gz"), "wb") as f:
+        f.write(benchmark_v2.gzip_bytes(out.getvalue()))
+    choice = {"chosen": "x", "criterion": "c", "scores": {"x": [1.0, 0.1], "y": [2.0, 0.2]}}
+    record = {"protocol": "v2", "frontend": "paper", "seed": seed, "preset": "bench.yaml", "max_epochs": 3,
+              "patience": 1, "baseline": {"number_of_epochs": 8, "patience": 8},
+              "generator": {"mean_mask": 0.5, "noise_energy_share": 0.3, "acc_clean": 90.0,
+                            "acc_unmasked_noise": 20.0, "acc_masked_noise": 60.0, "num_utts": 10,
+                            "snr_db": -12.5},
+              "test_sets": sets, "num_utts": {k: 200 for k in sets},
+              "rows": {r: {"system": r, "dev_choice": "-"} for r in ROWS},
+              "systems": {r: {"epochs": 2, "best_epoch": 1, "hit_max": False} for r in ROWS + ["generator"]},
+              "dev_choices": {c: {"clean": choice, "clean+noisy": choice} for c in benchmark_v2.CHOICES}}
+    with open(os.path.join(folder, "seed.json"), "w") as f:
+        json.dump(record, f)
+    with open(os.path.join(folder, "timing.json"), "w") as f:
+        json.dump({"wall_s": {r: 60.0 for r in ROWS}, "run_wall_s": 3600}, f)
+
+
+def test_report_verdict_from_committed_files(tmp_path):
+    results = tmp_path / "bench_v2"
+    # ImportantAug clearly best everywhere on `paper`; no different from the others on `stable`
+    good = {r: (lambda i, k, s=0: i < 40 + 5 * (k != "test")) for r in ROWS}
+    good["importantaug"] = lambda i, k: i < 10
+    same = {r: (lambda i, k: i < 40) for r in ROWS}
+    for seed in (1, 2, 3):
+        write_fake_seed(results / "paper" / f"seed{seed}", seed,
+                        {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in good.items()})
+        write_fake_seed(results / "stable" / f"seed{seed}", seed, same)
+    out = subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    md = (results / "report.md").read_text()
+    assert "ImportantAug (`importantaug`) **wins** on front-end `paper`" in md
+    assert "ImportantAug (`importantaug`) **does not win** on front-end `stable`" in md
+    paper = md.split("## Front-end `stable`")[0]
+    assert "- clean test: wins against `baseline`, `noise`" in paper
+    assert "Seeds: 1, 2, 3 (n = 3)" in paper
+    table = paper.split("### Error rate (%)")[1].split("\n\n")[2].splitlines()
+    assert [line.split(" | ")[0][2:].split(" (")[0] for line in table[2:]] == ROWS
+    # the same files, the same report
+    again = tmp_path / "copy"
+    shutil.copytree(results, again)
+    os.remove(again / "report.md")
+    subprocess.run([sys.executable, V2, "report", str(again)], check=True, capture_output=True)
+    assert (again / "report.md").read_text() == md
+
+
+def committed(results, fe):
+    folder = os.path.join(results, fe, "seed1")
+    return {name: open(os.path.join(folder, name), "rb").read()
+            for name in ("decisions.csv.gz", "seed.json", "importance_maps.png")}
+
+
+@pytest.mark.slow
+def test_benchmark_v2_tiny_one_seed(tmp_path):
+    """Seed 1 on both front-ends (run B) and, at the same time, the same seed
+    on the paper front-end from scratch in another experiment folder (run A):
+    A's committed files must be B's bytes."""
+    data = str(tmp_path / "data")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    subprocess.run(["bash", os.path.join(KWS, "run.sh"), "--corpus", "synth", "--preset", "tiny",
+                    "--data_dir", data, "--exp_dir", str(tmp_path / "data_stages"), "--stop_stage", "1"],
+                   check=True, capture_output=True, env=env, timeout=600)
+    args = ["bash", os.path.join(KWS, "benchmark.sh"), "--protocol", "v2", "--preset", "tiny",
+            "--seeds", "1", "--data_dir", data]
+    runs = {}
+    for name, extra in (("a", ["--frontends", "paper", "--nj", "1"]), ("b", ["--nj", "2"])):
+        out = open(tmp_path / f"{name}.log", "w")
+        runs[name] = (subprocess.Popen([*args, *extra, "--bench_dir", str(tmp_path / f"bench_{name}"),
+                                        "--results_dir", str(tmp_path / f"results_{name}")],
+                                       stdout=out, stderr=subprocess.STDOUT, env=env), out)
+    for name, (proc, out) in runs.items():
+        proc.wait(timeout=1500)
+        out.close()
+        assert proc.returncode == 0, (tmp_path / f"{name}.log").read_text()[-4000:]
+    results = str(tmp_path / "results_b")
+    for fe in ("paper", "stable"):
+        folder = os.path.join(results, fe, "seed1")
+        assert sorted(os.listdir(folder)) == ["decisions.csv.gz", "importance_maps.png", "seed.json",
+                                              "timing.json"]
+        assert sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)) < 1_000_000
+        files = committed(results, fe)
+        assert files["decisions.csv.gz"][4:8] == b"\0\0\0\0"  # gzip without a time stamp
+        lines = gzip.decompress(files["decisions.csv.gz"]).decode().splitlines()
+        assert lines[0].split(",") == ["ID", "set", "reference", *ROWS]
+        assert len(lines) == 1 + 8 * 35  # clean + 7 noisy test sets of 35 utterances
+        record = json.loads(files["seed.json"])
+        assert record["frontend"] == fe and record["max_epochs"] == 2 and record["patience"] == 1
+        assert record["rows"]["importantaug_paper"]["system"] == "importantaug_snr-12.5"
+        for name in ("noise", "importantaug", "binarized"):
+            both = record["dev_choices"][name]
+            assert record["rows"][name]["system"] == both["clean+noisy"]["chosen"]
+            assert record["rows"][f"{name}_cleandev"]["system"] == both["clean"]["chosen"]
+        assert set(record["dev_scores"]["importantaug_snr15"]) == \
+            {"dev"} | {f"dev_snr{s}" for s in ("-12.5", "-10", "0", "10", "20", "30", "40")}
+        for s in ("baseline", "generator", "importantaug_specaugment"):
+            assert 1 <= record["systems"][s]["epochs"] <= 2
+        assert 0 <= record["generator"]["noise_energy_share"] <= 1
+        timing = json.load(open(os.path.join(folder, "timing.json")))
+        assert timing["wall_s"]["baseline"] > 0
+    # the rerun from scratch: the same bytes
+    assert committed(str(tmp_path / "results_a"), "paper") == committed(results, "paper")
+
+    md = open(os.path.join(results, "report.md")).read()
+    for fe in ("paper", "stable"):
+        assert f"## Front-end `{fe}`" in md
+        assert f"on front-end `{fe}`: clean-error reduction against conventional noise" in md
+    assert "### Tests: `importantaug` against every row" in md and "| specaugment | " in md
+
+    # The report from the committed files alone, in a copy
+    copy = str(tmp_path / "copy")
+    shutil.copytree(results, copy)
+    os.remove(os.path.join(copy, "report.md"))
+    proc = subprocess.run([sys.executable, V2, "report", copy], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert open(os.path.join(copy, "report.md")).read() == md
+
+    # Bad options: one line each
+    for bad, message in ((["--protocol", "v3"], "--protocol is v1 or v2"),
+                         (["--frontends", "raw"], "--frontends are paper and/or stable"),
+                         (["--seeds", "x"], "--seeds are whole numbers")):
+        proc = subprocess.run([*args, *bad], capture_output=True, text=True, env=env)
+        assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr
