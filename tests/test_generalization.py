@@ -54,6 +54,29 @@ def test_held_out_corpus_shares_no_voice_and_no_condition_range(chain):
     assert wider_profile_ranges(ct)["extra_variants"] == gen.EXTRA_VARIANTS
 
 
+def test_ablations_change_one_stage_and_wide_trains_on_the_demo_conditions():
+    def chain_of(cfg):
+        return settings({**cfg["signal_chain"], "enabled": True})
+    train, held = chain_of(gen.config("new", "train")), chain_of(gen.config("new", "heldout"))
+    stages = list(gen.CONDITIONS["heldout"])
+    assert chain_of(gen.config("new", "heldout_voices")) == train
+    for stage in stages:
+        part = chain_of(gen.config("new", f"heldout_{stage}"))
+        assert part[stage] == held[stage] and part[stage] != train[stage]
+        assert all(part[s] == train[s] for s in part if s != stage)
+    wide = gen.config("wide", "train")
+    demo = gen.yaml.safe_load(gen.CONFIG.read_text())
+    assert wide["signal_chain"] == demo["signal_chain"] and wide["seed"] == demo["seed"]
+    assert wide["synth"]["demo"]["voices"] == gen.config("new", "train")["synth"]["demo"]["voices"]
+    w = chain_of(wide)
+    assert min(w["channel"]["telephone_p"], w["channel"]["narrowband_p"], w["background"]["hum_p"]) > 0
+    assert w["room"]["rt60"][1] > train["room"]["rt60"][1]
+    # every chain is scored on held-out corpora of its own kind, each once
+    assert [c for c, _ in gen.heldout_corpora(["old", "new", "wide"])] == \
+        ["old_heldout", "new_heldout"] + [f"new_{p}" for p in gen.ABLATIONS]
+    assert dict(gen.heldout_corpora(["wide"]))["new_heldout_room"] == "heldout_new_room"
+
+
 def test_table_and_concat(tmp_path):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_text("ID,duration,wav,label\nx,1.0,x.wav,yes\n")

@@ -1,14 +1,17 @@
 """The generalisation check of the synth corpus (experiments/generalization.sh).
 
-    generalization.py configs OUT_DIR    data configs of the four corpora
+    generalization.py configs OUT_DIR    data configs of the corpora
+    generalization.py heldout CHAIN...   the held-out corpora they are scored on
     generalization.py concat OUT IN...   one manifest of several (same columns)
     generalization.py table NAME=RESULTS_CSV...  the markdown table of the scores
 
 Voices and recording conditions are split in two: a recognizer trains on a
 corpus built from one part and is scored on a corpus built from the other
 part only, with other speakers (another seed). Done for the corpus as it was
-(`old`: no signal chain, so the held-out part differs in voices only) and
-with the signal chain (`new`: voices and rooms, backgrounds and channels).
+(`old`: no signal chain, so the held-out part differs in voices only), with
+the signal chain (`new`: voices and rooms, backgrounds and channels), and
+with the signal chain at the demo's own settings (`wide`: voices held out,
+the kinds of held-out conditions seen in training at lower rates).
 """
 import copy
 import sys
@@ -41,34 +44,61 @@ CONDITIONS = {
 HELD_OUT_SIZE = {"speakers": 40, "utterances": 1, "noise_sources": 2, "noise_source_s": 10,
                  "test_noise_s": 30}
 HELD_OUT_SEED = 4321  # other speakers than the training corpus's
+# Which held-out condition costs what (new chain only): the held-out voices in
+# the training conditions (`heldout_voices`), then with one stage of the
+# held-out conditions each, the others as in training.
+ABLATIONS = ["heldout_voices"] + [f"heldout_{stage}" for stage in CONDITIONS["heldout"]]
+CHAINS = ("old", "new", "wide")
 
 
 def config(chain, part, base=None):
-    """The data config of corpus `chain` (old | new), `part` (train | heldout):
-    hparams/data.yaml with its demo preset narrowed to that part."""
+    """The data config of corpus `chain` (old | new | wide), `part` (train |
+    heldout | one of ABLATIONS): hparams/data.yaml with its demo preset
+    narrowed to that part. `wide` trains in the demo's own conditions, which
+    include the held-out kinds at lower rates and narrower ranges; it is
+    scored on the held-out corpora of `new`."""
     cfg = copy.deepcopy(base or yaml.safe_load(CONFIG.read_text()))
     demo = cfg["synth"]["demo"]
-    demo["signal_chain"] = chain == "new"
-    variants = ALL_VARIANTS if chain == "new" else list(VARIANTS)
+    demo["signal_chain"] = chain != "old"
+    variants = list(VARIANTS) if chain == "old" else ALL_VARIANTS
     if part == "train":
         demo["voices"] = [v for v in VOICES if v not in HELD_OUT_VOICES]
         demo["variants"] = [v for v in variants if v not in HELD_OUT_VARIANTS]
+        if chain == "wide":
+            return cfg
     else:
         demo["voices"] = list(HELD_OUT_VOICES)
         demo["variants"] = [v for v in variants if v in HELD_OUT_VARIANTS]
         demo.update(HELD_OUT_SIZE)
         cfg["seed"] = HELD_OUT_SEED
-    for stage, values in CONDITIONS[part].items():
-        cfg["signal_chain"].setdefault(stage, {}).update(values)
+    held_stages = (CONDITIONS["heldout"] if part == "heldout"
+                   else {} if part in ("train", "heldout_voices")
+                   else {part.removeprefix("heldout_"): CONDITIONS["heldout"][part.removeprefix("heldout_")]})
+    for stage, values in CONDITIONS["train"].items():
+        cfg["signal_chain"].setdefault(stage, {}).update(held_stages.get(stage, values))
     return cfg
+
+
+def heldout_corpora(chains):
+    """(corpus, test set) of every held-out corpus the `chains` are scored
+    on: the corpus is <chain>_<part> in the configs, the test set its name
+    in the tables (heldout_new_room for new_heldout_room)."""
+    out = {}
+    for chain in chains:
+        own = "old" if chain == "old" else "new"
+        for part in ["heldout"] + (ABLATIONS if own == "new" else []):
+            out[f"{own}_{part}"] = part.replace("heldout", f"heldout_{own}", 1)
+    return list(out.items())
 
 
 def write_configs(out):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for chain in ("old", "new"):
-        for part in ("train", "heldout"):
-            (out / f"{chain}_{part}.yaml").write_text(yaml.safe_dump(config(chain, part), sort_keys=False))
+    for chain in CHAINS:
+        (out / f"{chain}_train.yaml").write_text(yaml.safe_dump(config(chain, "train"), sort_keys=False))
+    for corpus, _ in heldout_corpora(CHAINS):
+        chain, part = corpus.split("_", 1)
+        (out / f"{corpus}.yaml").write_text(yaml.safe_dump(config(chain, part), sort_keys=False))
 
 
 def concat(out, *manifests):
@@ -101,9 +131,11 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "configs":
         write_configs(*args)
+    elif cmd == "heldout":
+        print("\n".join(f"{corpus} {name}" for corpus, name in heldout_corpora(args)))
     elif cmd == "concat":
         concat(*args)
     elif cmd == "table":
         print(table(args))
     else:
-        sys.exit(f"generalization.py: unknown command {cmd!r} (configs | table)")
+        sys.exit(f"generalization.py: unknown command {cmd!r} (configs | heldout | concat | table)")

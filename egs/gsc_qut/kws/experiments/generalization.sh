@@ -5,14 +5,20 @@
 #
 #   experiments/generalization.sh                 # about an hour on 2 cores
 #   experiments/generalization.sh --frontends paper --chains new
+#   experiments/generalization.sh --frontends stable --chains wide   # ~25 min
 #
-# Four corpora in <work>/data/ (configs from experiments/generalization.py):
+# Corpora in <work>/data/ (configs from experiments/generalization.py):
 #   old_train, new_train      the demo corpus without the held-out accents and
 #                             variants (and, new: without the held-out conditions)
 #   old_heldout, new_heldout  1,400 clips of other speakers with ONLY those
 #                             (new: in the held-out rooms, backgrounds, channels)
+#   new_heldout_{voices,room,background,channel}   which condition costs what:
+#                             the held-out voices in the training conditions,
+#                             then with one held-out stage each
+#   wide_train                (--chains wide) the demo corpus without the held-out
+#                             voices, in the demo's own conditions; scored on new_*
 # A demo baseline (run.sh stage 2) per training corpus and front-end, each
-# scored on its own test set and on both held-out corpora (all their clips).
+# scored on its own test set and on every held-out corpus (all its clips).
 set -euo pipefail
 cd "$(dirname "$0")/.."   # the recipe's folder: hparams/, run.sh, exp/
 root=$(cd ../../.. && pwd)
@@ -27,17 +33,21 @@ export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 log() { echo "$(date '+%F %T') [generalization] $*"; }
 
 python3 experiments/generalization.py configs "$work/configs"
-for chain in $chains; do
-  for part in train heldout; do
-    data=$work/data/${chain}_$part
-    log "corpus $chain/$part -> $data"
-    python3 local/prepare_data.py download --corpus synth --preset demo --data_dir "$data" \
-      --nj "$nj" --config "$work/configs/${chain}_$part.yaml"
-    python3 local/prepare_data.py manifests --data_dir "$data"
-  done
-  # the held-out corpus is scored whole: its three splits in one manifest
-  python3 experiments/generalization.py concat "$work/data/${chain}_heldout/manifests/heldout_$chain.csv" \
-    "$work/data/${chain}_heldout/manifests/"{train,dev,test}.csv
+build() {  # build CORPUS: <work>/data/CORPUS from <work>/configs/CORPUS.yaml
+  log "corpus $1 -> $work/data/$1"
+  python3 local/prepare_data.py download --corpus synth --preset demo --data_dir "$work/data/$1" \
+    --nj "$nj" --config "$work/configs/$1.yaml"
+  python3 local/prepare_data.py manifests --data_dir "$work/data/$1"
+}
+for chain in $chains; do build "${chain}_train"; done
+heldout=()   # every held-out corpus, scored whole: its three splits in one manifest
+mapfile -t corpora < <(python3 experiments/generalization.py heldout $chains)
+for line in "${corpora[@]}"; do
+  read -r corpus name <<< "$line"
+  build "$corpus"
+  m=$work/data/$corpus/manifests
+  python3 experiments/generalization.py concat "$m/$name.csv" "$m/"{train,dev,test}.csv
+  heldout+=("$m/$name.csv")
 done
 
 train_one() {  # train_one CHAIN:FRONTEND
@@ -54,8 +64,6 @@ foreach "$nj" "$work/train_" train_one "${jobs[@]}"
 tables=()
 for job in "${jobs[@]}"; do
   chain=${job%:*} frontend=${job#*:} exp=$work/${job/:/_}
-  heldout=()
-  for c in $chains; do heldout+=("$work/data/${c}_heldout/manifests/heldout_$c.csv"); done
   python3 -m iaug.cli.evaluate --exp_dir "$exp" --system baseline \
     --manifest "$work/data/${chain}_train/manifests/test.csv" "${heldout[@]}" \
     --results_csv "$exp/generalization.csv" > "$exp/generalization_eval.log"
