@@ -120,18 +120,27 @@ def test_report_verdict_from_committed_files(tmp_path):
     good = {r: (lambda i, k, s=0: i < 40 + 5 * (k != "test")) for r in ROWS}
     good["importantaug"] = lambda i, k: i < 10
     same = {r: (lambda i, k: i < 40) for r in ROWS}
-    for seed in (1, 2, 3):
+    for seed in (1, 2, 3, 4, 5):
         write_fake_seed(results / "paper" / f"seed{seed}", seed,
                         {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in good.items()})
-        write_fake_seed(results / "stable" / f"seed{seed}", seed, same)
+        if seed <= 3:
+            write_fake_seed(results / "stable" / f"seed{seed}", seed, same)
     out = subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     md = (results / "report.md").read_text()
     assert "ImportantAug (`importantaug`) **wins** on front-end `paper`" in md
-    assert "ImportantAug (`importantaug`) **does not win** on front-end `stable`" in md
+    assert ("ImportantAug (`importantaug`) **does not win** (not decided: 3 of the 5 seeds a verdict "
+            "needs) on front-end `stable`") in md
     paper = md.split("## Front-end `stable`")[0]
     assert "- clean test: wins against `baseline`, `noise`" in paper
-    assert "Seeds: 1, 2, 3 (n = 3)" in paper
+    assert "Seeds: 1, 2, 3, 4, 5 (n = 5)" in paper
+    # the same lead on fewer seeds is not yet a verdict
+    few = tmp_path / "few"
+    for seed in (1, 2, 3):
+        shutil.copytree(results / "paper" / f"seed{seed}", few / "paper" / f"seed{seed}")
+    subprocess.run([sys.executable, V2, "report", str(few)], capture_output=True, text=True, check=True)
+    assert ("ImportantAug (`importantaug`) **leads** (not decided: 3 of the 5 seeds a verdict needs) "
+            "on front-end `paper`") in (few / "report.md").read_text()
     table = paper.split("### Error rate (%)")[1].split("\n\n")[2].splitlines()
     assert [line.split(" | ")[0][2:].split(" (")[0] for line in table[2:]] == ROWS
     # the same files, the same report

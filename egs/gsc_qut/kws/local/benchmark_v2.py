@@ -61,6 +61,7 @@ FRONTENDS = {"paper": "the paper's unnormalised dB",
 ALPHA = 0.05
 NOISY = "noisy mean"  # the per-seed mean over the noisy test sets
 WIN_REDUCTION = 25.0  # % relative clean-error reduction against conventional noise
+MIN_SEEDS = 5  # seeds a verdict needs (the "significant over >= 5 seeds")
 
 
 def r4(x):
@@ -405,6 +406,9 @@ def frontend_section(fe, folder, out_dir):
         lowest = min([FOCUS] + rivals, key=lambda r: noisy_means[r])
         noisy_ok = lowest == FOCUS and all(tests[(r, "noisy")][5] == "win" for r in rivals)
         verdict = "**wins**" if clean_ok and noisy_ok else "**does not win**"
+        if n < MIN_SEEDS:  # the criteria may hold already, the verdict waits for the seeds
+            verdict = ("**leads**" if clean_ok and noisy_ok else verdict) + \
+                f" (not decided: {n} of the {MIN_SEEDS} seeds a verdict needs)"
         why = [f"clean-error reduction against conventional noise {clean_red:+.1f} % "
                f"({'significant' if tests.get(('noise', 'clean'), (0,) * 6)[5] != 'tie' else 'not significant'}; "
                f"a win needs >= {WIN_REDUCTION:g} % and significant)",
