@@ -29,6 +29,22 @@ class _ImportanceBrain(sb.Brain):
 
     trainable = None  # name of the module in ``modules`` that is optimised
 
+    def check_loss_isfinite(self, loss):
+        # SpeechBrain skips up to --nonfinite_patience non-finite batches, then
+        # raises a ValueError with advice for its own debugging; ours names the run
+        try:
+            super().check_loss_isfinite(loss)
+        except ValueError:
+            raise FloatingPointError(
+                f"train loss not finite in {self.nonfinite_count} batches (more than "
+                f"--nonfinite_patience) in epoch {self.hparams.epoch_counter.current}: "
+                + self.advice()
+            ) from None
+
+    def advice(self):
+        return ("lower the learning rate or check the data; the last good checkpoint is kept in "
+                f"{self.checkpointer.checkpoints_dir if self.checkpointer else 'nowhere'}")
+
     def features(self, wavs, lens):
         """Complex spectrogram, its dB magnitude and the real-frame mask."""
         spec = self.modules.stft(wavs)
@@ -63,6 +79,14 @@ class _ImportanceBrain(sb.Brain):
             getattr(self.modules, name).eval()
         self.stats = {"error": self.hparams.task.new_stats()} if stage != sb.Stage.TRAIN else {}
         self.extra = {}
+        self.nonfinite_batches = self.batches = 0
+
+    def update_average(self, loss, avg_loss):
+        # SpeechBrain leaves a non-finite batch out of the average, so a
+        # stage of NaN losses would report a loss of 0: count them
+        self.batches += 1
+        self.nonfinite_batches += not torch.isfinite(loss)
+        return super().update_average(loss, avg_loss)
 
     def summarize(self, stage_loss):
         stats = {"loss": stage_loss}
@@ -72,11 +96,14 @@ class _ImportanceBrain(sb.Brain):
         return stats
 
     def on_stage_end(self, stage, stage_loss, epoch=None):
+        # training tolerates --nonfinite_patience bad batches; dev and test none
+        bad = self.nonfinite_batches
+        if bad and (stage != sb.Stage.TRAIN or bad == self.batches):
+            stage_loss = float("nan")
         if not math.isfinite(stage_loss):
             raise FloatingPointError(
-                f"{stage.name.lower()} loss is {stage_loss} in epoch {epoch}: lower the "
-                f"learning rate or check the data; the last good checkpoint is kept in "
-                f"{self.checkpointer.checkpoints_dir if self.checkpointer else 'nowhere'}"
+                f"{stage.name.lower()} loss not finite ({bad} of {self.batches} batches)"
+                + (f" in epoch {epoch}" if epoch is not None else "") + ": " + self.advice()
             )
         stats = self.summarize(stage_loss)
         if stage == sb.Stage.TRAIN:

@@ -236,7 +236,8 @@ def train_and_test(brain_class, argv=None):
     The hparams name ``train_csv``, ``valid_csv`` and ``test_csvs`` (a mapping
     test-set name -> manifest); results go to ``<output_folder>/summary.json``.
     A bad audio file, a missing file or an unusable checkpoint (errors our
-    readers raise on purpose, naming the file) ends the run with that one line.
+    readers raise on purpose, naming the file), or a loss that is not finite,
+    ends the run with that one line.
     """
     from iaug.checkpoints import CheckpointError
     from iaug.data.audio import AudioError
@@ -269,7 +270,7 @@ def train_and_test(brain_class, argv=None):
                 test_loader_kwargs=hparams["valid_dataloader_opts"],
             )
             tests[name] = brain.test_stats
-    except (AudioError, CheckpointError, FileNotFoundError) as err:
+    except (AudioError, CheckpointError, FileNotFoundError, FloatingPointError) as err:
         # Not SpeechBrain's logged traceback: the message says all. A
         # DataLoader worker re-raises with its traceback in the message, the
         # error's own line ("module.Type: message") last.

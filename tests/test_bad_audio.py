@@ -248,3 +248,21 @@ def test_checkpoint_of_another_shape_is_one_line(tmp_path):
         load_weights(Recognizer(num_classes=3), os.path.join(exp, "baseline"), "recognizer")
     assert "recognizer.ckpt does not fit the recognizer: " in str(err.value)
     assert "size mismatch" in str(err.value) and "\n" not in str(err.value)
+
+
+# a loss that is not finite (here: the task's loss made NaN)
+
+def test_a_loss_that_is_not_finite_stops_training_with_one_line(tmp_path, monkeypatch):
+    corpus = make_toy_corpus(str(tmp_path / "toy"))
+    loss = KeywordSpotting.loss
+    monkeypatch.setattr(KeywordSpotting, "loss", lambda self, *a: loss(self, *a) * float("nan"))
+    with pytest.raises(SystemExit) as err:  # the toy epoch is one batch: fewer than the patience
+        train(tmp_path, corpus)
+    message = str(err.value)  # was: "train loss: 0.00e+00 - valid loss: 0.00e+00", a best checkpoint
+    assert message.startswith("error: train loss not finite (1 of 1 batches) in epoch 1: ")
+    assert "lower the learning rate" in message and str(tmp_path / "exp" / "run" / "save") in message
+    assert "\n" not in message
+    with pytest.raises(SystemExit) as err:
+        train(tmp_path / "2", corpus, "--nonfinite_patience", "0")
+    assert str(err.value).startswith("error: train loss not finite in 1 batches (more than "
+                                     "--nonfinite_patience) in epoch 1: lower the learning rate")

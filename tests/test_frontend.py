@@ -7,6 +7,7 @@ import os
 import torch
 
 from iaug.models import STFT, MaskGenerator, Recognizer
+from iaug.models.recognizers import SentenceNorm
 from iaug.recipe import load
 
 KWS = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams")
@@ -63,6 +64,24 @@ def test_normalisation_statistics_use_real_frames_only():
     x = torch.randn(1, 257, 20) * 5 + 3
     padded = torch.cat([x, torch.full((1, 257, 6), -200.0)], -1)
     mask = torch.cat([torch.ones(1, 20), torch.zeros(1, 6)], -1)
-    normed = rec.norm(padded.transpose(1, 2), mask.sum(-1) / 26).transpose(1, 2)[..., :20]
-    alone = rec.norm(x.transpose(1, 2), torch.ones(1)).transpose(1, 2)
+    normed = rec.norm(padded, mask)[..., :20]
+    alone = rec.norm(x)
     torch.testing.assert_close(normed, alone, atol=1e-4, rtol=0)
+    torch.testing.assert_close(alone.mean(-1), torch.zeros(1, 257), atol=1e-5, rtol=0)
+    torch.testing.assert_close(alone.std(-1, unbiased=False), torch.ones(1, 257), atol=1e-4, rtol=0)
+
+
+def test_a_constant_bin_keeps_gradients_finite_and_small():
+    # a band-limited clip under the top_db floor: whole bins constant over
+    # time. SpeechBrain's sentence InputNormalization gives NaN gradients
+    # there (sqrt at 0), which stopped generator training on the demo corpus.
+    x = (torch.randn(2, 257, 30) * 5).requires_grad_()
+    floored = torch.cat([x[:, :100], torch.full((2, 157, 30), -63.123456, requires_grad=True)], 1)
+    out = SentenceNorm()(floored, torch.ones(2, 30))
+    assert out[:, 100:].abs().max() < 1e-2  # not the rounding residue / 1e-10
+    out.square().sum().backward()
+    assert torch.isfinite(x.grad).all()
+    rec = Recognizer(normalize=True)
+    spec = torch.cat([torch.randn(1, 120, 30), torch.full((1, 137, 30), -80.0)], 1).requires_grad_()
+    rec(spec, torch.ones(1, 30)).sum().backward()
+    assert torch.isfinite(spec.grad).all()

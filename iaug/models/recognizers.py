@@ -14,7 +14,6 @@ unchanged (see :func:`iaug.checkpoints.load_state`).
 
 import torch
 from speechbrain.dataio.dataio import length_to_mask
-from speechbrain.processing.features import InputNormalization
 from torch import nn
 
 from iaug.models.frontends import LogMel
@@ -35,6 +34,33 @@ class SeparableResBlock(nn.Module):
         return x + self.dropout(torch.selu(self.pointwise(self.depthwise(x))))
 
 
+class SentenceNorm(nn.Module):
+    """Every bin of each utterance to zero mean and unit variance over its
+    real frames: [B, F, T] and a [B, T] frame mask (None: all frames real).
+
+    Not SpeechBrain's ``InputNormalization(norm_type="sentence")``: its
+    standard deviation is ``max(sqrt(var), 1e-10)``, whose gradient is
+    infinite on a bin that is constant over time (NaN losses when a
+    generator is trained through it: measured on the demo corpus, whose
+    telephone-band and 8 kHz clips have whole bins at the ``top_db`` floor),
+    and it divides such a bin's rounding residue by 1e-10. Here the variance
+    gets ``eps`` (dB squared) before the square root, as in layer norm.
+    """
+
+    def __init__(self, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x, frame_mask=None):
+        if frame_mask is None:
+            frame_mask = torch.ones_like(x[:, 0])
+        m = frame_mask[:, None, :]
+        n = m.sum(-1, keepdim=True)
+        mean = (x * m).sum(-1, keepdim=True) / n
+        var = ((x - mean) * m).square().sum(-1, keepdim=True) / n
+        return (x - mean) / torch.sqrt(var + self.eps)
+
+
 class Recognizer(nn.Module):
     """Keyword classifier ("Classifier_CNN") on a [B, F, T] dB spectrogram.
 
@@ -43,8 +69,8 @@ class Recognizer(nn.Module):
     then three linear layers. Returns log-probabilities [B, num_classes].
 
     ``normalize=True`` first normalises each utterance's input, every bin to
-    zero mean and unit variance over its real frames (SpeechBrain's
-    ``InputNormalization`` at sentence level); the paper reads raw dB (False).
+    zero mean and unit variance over its real frames (:class:`SentenceNorm`);
+    the paper reads raw dB (False).
     """
 
     reads = "spectrogram"
@@ -52,7 +78,7 @@ class Recognizer(nn.Module):
     def __init__(self, n_bins=257, num_classes=35, num_blocks=5, kernel_size=9,
                  block_dropout=0.0, dropout=0.0, normalize=False):
         super().__init__()
-        self.norm = InputNormalization(norm_type="sentence") if normalize else None
+        self.norm = SentenceNorm() if normalize else None
         self.convs = nn.ModuleList(
             SeparableResBlock(n_bins, kernel_size, block_dropout) for _ in range(num_blocks)
         )
@@ -64,8 +90,7 @@ class Recognizer(nn.Module):
     def forward(self, spec_db, frame_mask=None):
         x = spec_db
         if self.norm is not None:
-            rel = None if frame_mask is None else frame_mask.sum(-1) / frame_mask.shape[-1]
-            x = self.norm(x.transpose(1, 2), rel).transpose(1, 2)
+            x = self.norm(x, frame_mask)
         for block in self.convs:
             x = block(x)
         if frame_mask is None:
