@@ -41,7 +41,9 @@ class _ImportanceBrain(sb.Brain):
                 + self.advice()
             ) from None
 
-    def advice(self):
+    def advice(self, stage=sb.Stage.TRAIN):
+        if stage == sb.Stage.TEST:  # scoring a trained system
+            return "check the data and the system's checkpoint"
         return ("lower the learning rate or check the data; the last good checkpoint is kept in "
                 f"{self.checkpointer.checkpoints_dir if self.checkpointer else 'nowhere'}")
 
@@ -103,7 +105,7 @@ class _ImportanceBrain(sb.Brain):
         if not math.isfinite(stage_loss):
             raise FloatingPointError(
                 f"{stage.name.lower()} loss not finite ({bad} of {self.batches} batches)"
-                + (f" in epoch {epoch}" if epoch is not None else "") + ": " + self.advice()
+                + (f" in epoch {epoch}" if epoch is not None else "") + ": " + self.advice(stage)
             )
         stats = self.summarize(stage_loss)
         if stage == sb.Stage.TRAIN:

@@ -266,3 +266,12 @@ def test_a_loss_that_is_not_finite_stops_training_with_one_line(tmp_path, monkey
         train(tmp_path / "2", corpus, "--nonfinite_patience", "0")
     assert str(err.value).startswith("error: train loss not finite in 1 batches (more than "
                                      "--nonfinite_patience) in epoch 1: lower the learning rate")
+
+
+def test_a_loss_that_is_not_finite_in_scoring_is_one_line(tmp_path, capsys, monkeypatch):
+    loss = KeywordSpotting.loss
+    monkeypatch.setattr(KeywordSpotting, "loss", lambda self, *a: loss(self, *a) * float("nan"))
+    assert score_folder(tmp_path, capsys, {"a.wav": lambda p: write_wav(p, TONE)}) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == ("iaug-eval: error: test loss not finite (1 of 1 batches): check the data and "
+                       "the system's checkpoint")

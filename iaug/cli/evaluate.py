@@ -90,7 +90,7 @@ def main(argv=None):
                                   "test_set": tag, "error_rate": score["error_rate"],
                                   "num_utts": score["num_utts"],
                                   "decisions": score["decisions"]}), flush=True)
-    except (FileNotFoundError, ValueError, yaml.YAMLError) as err:
+    except (FileNotFoundError, ValueError, FloatingPointError, yaml.YAMLError) as err:
         print(f"iaug-eval: error: {err}", file=sys.stderr)
         return 1
     if args.results_csv:
