@@ -71,11 +71,11 @@ def config(chain, part, base=None):
         demo["variants"] = [v for v in variants if v in HELD_OUT_VARIANTS]
         demo.update(HELD_OUT_SIZE)
         cfg["seed"] = HELD_OUT_SEED
-    held_stages = (CONDITIONS["heldout"] if part == "heldout"
-                   else {} if part in ("train", "heldout_voices")
-                   else {part.removeprefix("heldout_"): CONDITIONS["heldout"][part.removeprefix("heldout_")]})
+    held = CONDITIONS["heldout"]
+    if part != "heldout":  # train and heldout_voices: none; heldout_<stage>: that stage
+        held = {k: v for k, v in held.items() if part == f"heldout_{k}"}
     for stage, values in CONDITIONS["train"].items():
-        cfg["signal_chain"].setdefault(stage, {}).update(held_stages.get(stage, values))
+        cfg["signal_chain"].setdefault(stage, {}).update(held.get(stage, values))
     return cfg
 
 
