@@ -56,3 +56,14 @@ def test_manifest_stage_sees_a_new_clip(tmp_path):
     out = run("manifests", "--data_dir", data)
     assert "already done" not in out
     assert sum(rows(data, s) for s in ("train", "dev", "test")) == before + 1
+
+
+def test_a_copied_data_folder_gets_manifests_of_its_own(tmp_path):
+    data, copy = tmp_path / "d", tmp_path / "copy"
+    run("download", "--corpus", "synth", "--preset", "tiny", "--data_dir", str(data), "--nj", "2")
+    run("manifests", "--data_dir", str(data))
+    shutil.copytree(data, copy, copy_function=os.link)  # as `cp -al`: same files, same times
+    assert "already done" not in run("manifests", "--data_dir", str(copy))
+    with open(copy / "manifests" / "train.csv") as f:
+        wavs = [line.split(",")[2] for line in list(f)[1:]]
+    assert wavs and all(w.startswith(str(copy.resolve())) for w in wavs), wavs[:2]

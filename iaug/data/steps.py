@@ -47,11 +47,13 @@ def step(data_dir, name, params, outputs, fn):
 
 
 def audio_fingerprint(root, skip=("downloads",), suffixes=(".wav", ".flac")):
-    """Hash of every audio file's path, size and modification time under
-    `root` (but not in `skip` folders): a step whose settings include it
-    reruns when files were added, removed or changed."""
-    digest = hashlib.sha256()
-    root = Path(root)
+    """Hash of where `root` is and of every audio file's path, size and
+    modification time under it (but not in `skip` folders): a step whose
+    settings include it reruns when files were added, removed or changed,
+    or when the folder was moved or copied (manifests hold absolute paths:
+    kept, they would read the old folder's files)."""
+    root = Path(root).resolve()
+    digest = hashlib.sha256(f"{root}\n".encode())
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in skip)
         for name in sorted(files):
