@@ -71,8 +71,12 @@ def test_ablations_change_one_stage_and_wide_trains_on_the_demo_conditions():
     w = chain_of(wide)
     assert min(w["channel"]["telephone_p"], w["channel"]["narrowband_p"], w["background"]["hum_p"]) > 0
     assert w["room"]["rt60"][1] > train["room"]["rt60"][1]
+    wider = gen.config("wider", "train")
+    assert wider["synth"] == wide["synth"] and wider["seed"] == wide["seed"]
+    assert chain_of(wider) == {**w, "channel": {**w["channel"], "band_p": 0.3},
+                               "room": {**w["room"], "rt60": [0.1, 1.0]}}
     # every chain is scored on held-out corpora of its own kind, each once
-    assert [c for c, _ in gen.heldout_corpora(["old", "new", "wide"])] == \
+    assert [c for c, _ in gen.heldout_corpora(["old", "new", "wide", "wider"])] == \
         ["old_heldout", "new_heldout"] + [f"new_{p}" for p in gen.ABLATIONS]
     assert dict(gen.heldout_corpora(["wide"]))["new_heldout_room"] == "heldout_new_room"
 

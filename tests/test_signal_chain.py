@@ -167,6 +167,26 @@ def test_telephone_and_narrowband_remove_high_frequencies():
     assert len(nb) == len(x) and band_energy(nb, 4100, 8000) < 1e-3 * total
 
 
+def test_random_band_limits_within_its_ranges_and_off_draws_nothing():
+    x = np.random.default_rng(0).standard_normal(SR).astype(np.float32) * 0.1
+    y = sc.band_limit(x, 400.0, 3000.0, 4)
+    assert len(y) == len(x) and y.dtype == np.float32
+    assert band_energy(y, 5000, 8000) < 1e-4 * band_energy(x, 5000, 8000)
+    assert band_energy(y, 0, 100) < 1e-3 * band_energy(x, 0, 100)
+    assert band_energy(y, 800, 2000) > 0.8 * band_energy(x, 800, 2000)
+    on = sc.settings({"enabled": True, "channel": {"eq_p": 0.0, "telephone_p": 0.0, "narrowband_p": 0.0,
+                                                   "band_p": 1.0, "band_high": [3000, 3500]}})
+    trace = []
+    z = sc.channel(x, np.random.default_rng(1), on, trace)
+    assert len(trace) == 1 and trace[0].startswith("band ")
+    assert band_energy(z, 5000, 8000) < 0.05 * band_energy(x, 5000, 8000)  # even at order 1
+    # off (the default): no draw, so the corpora built before the option keep their bytes
+    off = sc.settings({"enabled": True, "channel": {"eq_p": 0.0}})
+    rng = np.random.default_rng(1)
+    sc.channel(x, rng, off)
+    assert rng.random() == np.random.default_rng(1).random(4)[3]  # EQ, telephone, 8 kHz: 3 draws
+
+
 def test_random_eq_changes_the_spectrum_only():
     x = np.random.default_rng(0).standard_normal(SR).astype(np.float32) * 0.1
     cfg = sc.settings({"enabled": True, "channel": {"eq_p": 1.0, "eq_bands": [3, 3]}})

@@ -15,7 +15,8 @@ One function per stage, each seeded by the numpy Generator it is given:
 * backgrounds: `background` (continuous coloured noise or mains hum, a level
   drawn relative to the speech) and `pad_short` (the recording stops before
   1 s and is padded with zeros, as Speech Commands loaders pad short clips);
-* channels: `random_eq` (peaking and shelving biquads), `telephone` (300-3400 Hz
+* channels: `random_eq` (peaking and shelving biquads), `band_limit` (a
+  random band: cheap microphones, codecs, lines), `telephone` (300-3400 Hz
   band), `narrowband` (to 8 kHz and back), `level` (gain, DC offset, mild
   clipping).
 
@@ -69,6 +70,10 @@ DEFAULTS = {
         "eq_gain_db": [-9, 9],       # gain of each biquad
         "telephone_p": 0.1,          # probability of 300-3400 Hz band-limiting
         "narrowband_p": 0.1,         # probability of resampling to 8 kHz and back
+        "band_p": 0.0,               # probability of a random band limit (0: off, no draw) ...
+        "band_low": [50, 500],       # ... a high-pass at this many Hz ...
+        "band_high": [2500, 7500],   # ... and a low-pass at this many Hz ...
+        "band_order": [1, 4],        # ... each edge Butterworth of this order
     },
     "level": {
         "gain_db": [-6, 6],          # change of the clip's level
@@ -408,9 +413,22 @@ def narrowband(x, sr=SAMPLE_RATE):
     return signal.resample_poly(y, sr // g, 8000 // g)[:len(x)].astype(np.float32)
 
 
+def band_limit(x, low, high, order, sr=SAMPLE_RATE):
+    """A `low`-`high` Hz band: each edge Butterworth of `order`, zero phase
+    (so twice as steep)."""
+    sos = signal.butter(order, [low, high], btype="bandpass", fs=sr, output="sos")
+    return signal.sosfiltfilt(sos, np.asarray(x, np.float64)).astype(np.float32)
+
+
 def channel(x, rng, cfg, trace=None):
     c = cfg["channel"]
     x = random_eq(x, rng, cfg, trace=trace)
+    # no draw when off: the corpora built before this option keep their bytes
+    if c["band_p"] > 0 and rng.random() < c["band_p"]:
+        low, high = _uniform(rng, c["band_low"]), _uniform(rng, c["band_high"])
+        order = int(rng.integers(c["band_order"][0], c["band_order"][1] + 1))
+        x = band_limit(x, low, high, order)
+        _note(trace, f"band {low:.0f}-{high:.0f} Hz (order {order})")
     if rng.random() < c["telephone_p"]:
         x = telephone(x)
         _note(trace, "telephone band")

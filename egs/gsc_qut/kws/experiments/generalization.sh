@@ -6,6 +6,7 @@
 #   experiments/generalization.sh                 # about an hour on 2 cores
 #   experiments/generalization.sh --frontends paper --chains new
 #   experiments/generalization.sh --frontends stable --chains wide   # ~25 min
+#   experiments/generalization.sh --frontends stable --chains "wide wider" --nj 1
 #
 # Corpora in <work>/data/ (configs from experiments/generalization.py):
 #   old_train, new_train      the demo corpus without the held-out accents and
@@ -17,6 +18,8 @@
 #                             then with one held-out stage each
 #   wide_train                (--chains wide) the demo corpus without the held-out
 #                             voices, in the demo's own conditions; scored on new_*
+#   wider_train               (--chains wider) wide_train with random band limits and
+#                             rooms up to RT60 1.0 s (generalization.py WIDER)
 # A demo baseline (run.sh stage 2) per training corpus and front-end, each
 # scored on its own test set and on every held-out corpus (all its clips).
 set -euo pipefail
