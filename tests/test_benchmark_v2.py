@@ -227,3 +227,17 @@ def test_benchmark_v2_tiny_one_seed(tmp_path):
                          (["--seeds", "x"], "--seeds are whole numbers")):
         proc = subprocess.run([*args, *bad], capture_output=True, text=True, env=env)
         assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_noisy_dev_of_manifests_pointing_elsewhere_is_one_line(tmp_path):
+    m = tmp_path / "d" / "manifests"
+    (m / "noisy").mkdir(parents=True)
+    header = "ID,duration,wav,label,speaker\n"
+    (m / "dev.csv").write_text(header + "a,1.0,/elsewhere/speech_commands/yes/a.wav,yes,a\n")
+    (m / "noise_dev.csv").write_text(header + "n,1.0,/elsewhere/noise/n.wav,noise,n\n")
+    (m / "noisy" / "qut_snr0.csv").write_text(header)
+    proc = subprocess.run([sys.executable, V2, "noisy_dev", "--data_dir", str(tmp_path / "d"),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": ROOT}, timeout=120)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "/elsewhere/speech_commands/yes/a.wav, outside" in proc.stderr and "--stage 1" in proc.stderr

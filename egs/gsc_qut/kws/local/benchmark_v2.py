@@ -90,6 +90,10 @@ def noisy_dev(args):
     clean_root = (Path(args.data_dir) / "speech_commands").resolve()
     with open(dev_csv, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
+    outside = [r["wav"] for r in rows if not Path(r["wav"]).resolve().is_relative_to(clean_root)]
+    if outside:
+        sys.exit(f"noisy_dev: {dev_csv} lists {outside[0]}, outside {clean_root} "
+                 f"({len(outside)} such rows): rebuild the manifests (run.sh --stage 1 --stop_stage 1)")
     rel = {r["ID"]: Path(r["wav"]).resolve().relative_to(clean_root).as_posix() for r in rows}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
