@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from conftest import REFERENCE_DIR, fake_kws_system, make_toy_corpus
+from conftest import fake_kws_system, make_toy_corpus
 from iaug.brains import RecognizerBrain
 from iaug.checkpoints import CheckpointError, best_checkpoint_dir, load_state, load_weights
 from iaug.cli.evaluate import main as eval_main
@@ -25,16 +25,16 @@ from iaug.models import Recognizer
 from iaug.recipe import train_and_test
 from iaug.tasks import KeywordSpotting
 
-CKPT = os.path.join(REFERENCE_DIR, "importantaug_clf_frozen.pt")
 KWS = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams")
 TONE = (0.3 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    """The authors' checkpoint, exported and loaded as a user would."""
+def model(tmp_path_factory, authors_ckpt):
+    """A checkpoint in the authors' format (seeded weights: these tests need
+    no trained model), exported and loaded as a user would."""
     tmp = tmp_path_factory.mktemp("model")
-    assert export_main(["--reference", CKPT, "--out", str(tmp / "authors")]) == 0
+    assert export_main(["--reference", authors_ckpt, "--out", str(tmp / "authors")]) == 0
     return ImportantAugClassifier.from_hparams(source=str(tmp / "authors"), savedir=str(tmp / "sd"),
                                                run_opts={"device": "cpu"})
 
@@ -213,7 +213,7 @@ def test_classify_file_names_a_missing_file(tmp_path, model):
 
 # 6. a corrupt best checkpoint
 
-def test_corrupt_checkpoint_is_one_line_naming_the_file(tmp_path, capsys):
+def test_corrupt_checkpoint_is_one_line_naming_the_file(tmp_path, capsys, authors_ckpt):
     exp = str(tmp_path / "exp")
     fake_kws_system(exp)
     ckpt = truncate(os.path.join(best_checkpoint_dir(os.path.join(exp, "baseline")), "recognizer.ckpt"))
@@ -223,11 +223,11 @@ def test_corrupt_checkpoint_is_one_line_naming_the_file(tmp_path, capsys):
     assert eval_main(["--exp_dir", exp, "--system", "baseline",
                       "--manifest", os.path.join(corpus, "manifests", "test.csv")]) == 1
     one_line_error(capsys, "iaug-eval: error:", ckpt)
-    assert export_main(["--exp_dir", exp, "--system", "baseline", "--generator", CKPT,
+    assert export_main(["--exp_dir", exp, "--system", "baseline", "--generator", authors_ckpt,
                         "--out", str(tmp_path / "out")]) == 1
     one_line_error(capsys, "iaug-export: error:", ckpt)
-    generator = str(tmp_path / "generator.ckpt")  # the authors' checkpoint, cut short
-    with open(CKPT, "rb") as src, open(generator, "wb") as dst:
+    generator = str(tmp_path / "generator.ckpt")  # an authors'-format checkpoint, cut short
+    with open(authors_ckpt, "rb") as src, open(generator, "wb") as dst:
         dst.write(src.read()[:4096])
     write_wav(tmp_path / "a.wav", TONE)
     assert plot_main(["importance", "--generator", generator, "--out", str(tmp_path / "m.png"),
