@@ -18,6 +18,7 @@ the recipe's own front end (fbank, MFCC, SSL encoder, ...) is untouched::
 import os
 
 import torch
+from ruamel.yaml import YAML
 
 from iaug.checkpoints import freeze, load_weights
 from iaug.mixing import NoiseBank, NoiseMixer
@@ -37,6 +38,22 @@ def load_generator(source):
     generator = MaskGenerator()
     load_weights(generator, packaged if os.path.isfile(packaged) else source, "generator")
     return freeze(generator)
+
+
+def generator_top_db(source):
+    """The dB floor (``top_db``) the generator of ``source`` was trained to
+    read: the ``stft`` of its experiment or exported model folder's
+    hyperparams.yaml; None (the paper's raw dB) for the authors' checkpoint,
+    a bare ``.ckpt`` or a module."""
+    if isinstance(source, torch.nn.Module):
+        return None
+    hparams_file = os.path.join(os.fspath(source), "hyperparams.yaml")
+    if not os.path.isfile(hparams_file):
+        return None
+    with open(hparams_file, encoding="utf-8") as f:
+        tree = YAML().load(f)  # round-trip: reads hyperpyyaml's tags without running them
+    stft = tree.get("stft") if hasattr(tree, "get") else None
+    return stft.get("top_db") if hasattr(stft, "get") else None
 
 
 def make_policy(policy, generator, q=50.0, prob=0.5, max_shift=30):
@@ -80,20 +97,26 @@ class ImportantAug(torch.nn.Module):
     per_utterance_gain : bool
         One SNR gain per utterance (default) or per batch (authors' code).
     n_fft, hop_length, top_db
-        STFT of the generator (512 / 128 for the paper's 257-bin generator;
-        ``top_db`` as the generator was trained, see :class:`iaug.models.STFT`).
+        STFT of the generator (512 / 128 for the paper's 257-bin generator).
+        ``top_db="auto"`` (default) reads the generator's front-end as it was
+        trained (:func:`generator_top_db`): a generator trained with the KWS
+        recipe's stable front-end reads dB floored 80 dB below each
+        utterance's peak; None is the paper's raw dB (see
+        :class:`iaug.models.STFT`).
     sample_rate : int
         Sample rate of the noise files.
     """
 
     def __init__(self, generator=None, noise_bank=None, snr_db=-12.5, policy="rolled", q=50.0,
                  prob=0.5, max_shift=30, seed=None, per_utterance_gain=True, n_fft=512,
-                 hop_length=128, top_db=None, sample_rate=16000):
+                 hop_length=128, top_db="auto", sample_rate=16000):
         super().__init__()
         if noise_bank is None:
             raise ValueError("ImportantAug needs a noise_bank (NoiseBank or noise manifest)")
         if not isinstance(noise_bank, NoiseBank):
             noise_bank = NoiseBank.from_csv(os.fspath(noise_bank), sample_rate)
+        if top_db == "auto":
+            top_db = None if generator is None else generator_top_db(generator)
         self.stft = STFT(n_fft, hop_length, top_db=top_db)
         self.generator = None if generator is None else load_generator(generator)
         # A (non-persistent) buffer so that .to(device) moves the noise too; the

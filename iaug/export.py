@@ -20,6 +20,7 @@ import sys
 import torch
 from ruamel.yaml import YAML
 
+from iaug.augment import generator_top_db
 from iaug.checkpoints import load_state
 from iaug.data.gsc import GSC_LABELS
 
@@ -27,11 +28,14 @@ from iaug.data.gsc import GSC_LABELS
 # else in a training yaml is left behind.
 MODEL_KEYS = ("stft", "recognizer")
 
-# The generator's front end (the paper's 512-point STFT, hop 128).
+# The generator's front end (the paper's 512-point STFT, hop 128), for a
+# recognizer that reads another (fbank, waveform); top_db as the generator
+# was trained.
 STFT_YAML = """\
 stft: !new:iaug.models.STFT
     n_fft: 512
     hop_length: 128
+    top_db: {top_db}
 """
 
 REFERENCE_RECOGNIZER = """\
@@ -75,14 +79,16 @@ def model_section(hparams_file):
     return out.getvalue(), [str(x) for x in labels]
 
 
-def write_folder(out, model_yaml, labels, recognizer_state, generator_state, provenance):
-    """Write the model folder; returns its path."""
+def write_folder(out, model_yaml, labels, recognizer_state, generator_state, provenance,
+                 top_db=None):
+    """Write the model folder; returns its path. ``top_db``: the generator's
+    dB floor, used when the recognizer brings no ``stft`` of its own."""
     os.makedirs(out, exist_ok=True)
     names = [line.split(":")[0] for line in model_yaml.splitlines()
              if line and not line[0].isspace() and not line.startswith("#")]
     modules = "\n".join(f"    {name}: !ref <{name}>" for name in [*names, "generator"])
     if "stft" not in names:
-        model_yaml = STFT_YAML + model_yaml
+        model_yaml = STFT_YAML.format(top_db="null" if top_db is None else top_db) + model_yaml
         modules = "    stft: !ref <stft>\n" + modules
     header = "".join(f"# {line}\n" for line in provenance)
     text = (header + "# Inference hparams of an ImportantAug system (iaug.inference.ImportantAugClassifier)\n"
@@ -109,7 +115,8 @@ def export_system(experiment, generator, out):
     gen_state, gen_path = load_state(generator, "generator")
     return write_folder(out, model_yaml, labels, rec_state, gen_state,
                         [f"recognizer: {os.path.abspath(rec_path)}",
-                         f"generator: {os.path.abspath(gen_path)}"])
+                         f"generator: {os.path.abspath(gen_path)}"],
+                        top_db=generator_top_db(generator))
 
 
 def export_reference(checkpoint, out, labels=GSC_LABELS):
@@ -117,7 +124,7 @@ def export_reference(checkpoint, out, labels=GSC_LABELS):
     rec_state, _ = load_state(checkpoint, "recognizer")
     gen_state, _ = load_state(checkpoint, "generator")
     n_classes, n_bins = rec_state["linear3.weight"].shape
-    model_yaml = STFT_YAML + REFERENCE_RECOGNIZER.format(n_bins=n_bins, num_classes=n_classes)
+    model_yaml = STFT_YAML.format(top_db="null") + REFERENCE_RECOGNIZER.format(n_bins=n_bins, num_classes=n_classes)
     return write_folder(out, model_yaml, list(labels), rec_state, gen_state,
                         [f"authors' checkpoint: {os.path.abspath(checkpoint)}"])
 

@@ -133,15 +133,17 @@ def run_script(script, *args, timeout=600):
     return proc.stdout + proc.stderr
 
 
-def fake_kws_system(exp_dir, name="baseline"):
+def fake_kws_system(exp_dir, name="baseline", overrides=None):
     """An experiment folder as the KWS recipe leaves it: hyperparams.yaml plus
-    a checkpoint (random weights, no training needed)."""
+    a checkpoint (random weights, no training needed). ``overrides``: e.g. the
+    stable front-end's ``{"top_db": 80, "normalize_input": True}``."""
     folder = os.path.join(exp_dir, name)
-    sb.create_experiment_directory(folder, hyperparams_to_save=KWS_BASELINE,
-                                   overrides={"data_dir": "unused", "output_folder": folder})
+    overrides = {"data_dir": "unused", "output_folder": folder, **(overrides or {})}
+    sb.create_experiment_directory(folder, hyperparams_to_save=KWS_BASELINE, overrides=overrides)
+    normalize = overrides.get("normalize_input", False)
     save = os.path.join(folder, "save")
-    worse = sb.utils.checkpoints.Checkpointer(save, {"recognizer": Recognizer()})
+    worse = sb.utils.checkpoints.Checkpointer(save, {"recognizer": Recognizer(normalize=normalize)})
     worse.save_checkpoint(meta={"loss": 3.0})  # worse dev loss: not the one exported
-    recognizer = Recognizer()
+    recognizer = Recognizer(normalize=normalize)
     sb.utils.checkpoints.Checkpointer(save, {"recognizer": recognizer}).save_checkpoint(meta={"loss": 2.0})
     return recognizer.eval()

@@ -93,6 +93,28 @@ def test_generator_sources_agree(tmp_path, generator, authors_ckpt):
         assert torch.equal(loaded(spec_db), generator(spec_db))
 
 
+def test_a_reused_generator_reads_the_front_end_it_was_trained_with(tmp_path, generator, bank,
+                                                                     authors_ckpt):
+    # An experiment folder trained with the KWS recipe's stable front-end
+    # (its resolved hyperparams.yaml): the generator reads dB floored there too.
+    exp = tmp_path / "generator"
+    sb.utils.checkpoints.Checkpointer(str(exp / "save"), {"generator": generator}).save_checkpoint(
+        meta={"loss": 1.0})
+    (exp / "hyperparams.yaml").write_text(
+        "top_db: 80\nstft: !new:iaug.models.STFT\n    n_fft: 512\n    hop_length: 128\n"
+        "    top_db: 80\ngenerator: !new:iaug.models.MaskGenerator\n")
+    assert ImportantAug(str(exp), bank).stft.top_db == 80
+    assert ImportantAug(authors_ckpt, bank).stft.top_db is None  # the paper's raw dB
+    assert ImportantAug(str(exp), bank, top_db=None).stft.top_db is None  # said explicitly
+    assert ImportantAug(generator, bank).stft.top_db is None  # a module: no record of its front-end
+    # it matters where a clip has digital silence: another mask, other noise
+    wavs = speechlike(1)
+    wavs[0, 8000:] = 0.0
+    a = ImportantAug(str(exp), bank, policy="learned", seed=0)(wavs)
+    b = ImportantAug(str(exp), bank, policy="learned", seed=0, top_db=None)(wavs)
+    assert not torch.allclose(a, b)
+
+
 def test_from_hyperpyyaml(toy_corpus, tmp_path):
     yaml = f"""
     augment: !new:iaug.augment.ImportantAug

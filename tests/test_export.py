@@ -10,7 +10,8 @@ import torch
 from conftest import fake_kws_system, reference_file
 from iaug.data.gsc import GSC_LABELS
 from iaug.export import main as export_main
-from iaug.models import STFT
+from iaug.augment import generator_top_db
+from iaug.models import STFT, Recognizer
 from iaug.inference import ImportantAugClassifier
 
 
@@ -46,22 +47,46 @@ def test_reference_checkpoint_exports_its_outputs(tmp_path):
     assert err.max() < 1e-3 and (err <= 1e-5).mean() > 0.99  # as tests/test_reference.py
 
 
-def test_kws_system_round_trips(tmp_path, generator_ckpt):
+@pytest.mark.parametrize("frontend", [{}, {"top_db": 80, "normalize_input": True}],
+                         ids=["paper", "stable"])
+def test_kws_system_round_trips(tmp_path, generator_ckpt, frontend):
     exp = tmp_path / "exp"
-    recognizer = fake_kws_system(str(exp))
+    recognizer = fake_kws_system(str(exp), overrides=frontend)
     out = tmp_path / "model"
     assert export_main(["--exp_dir", str(exp), "--system", "baseline", "--generator", generator_ckpt,
                         "--out", str(out)]) == 0
     model = load(out, tmp_path)
+    assert model.mods.stft.top_db == frontend.get("top_db")
     wavs = 0.1 * torch.randn(4, 16000, generator=torch.Generator().manual_seed(0))
+    wavs[1, 8000:] = 0.0  # digital silence: where the two front-ends differ
     lens = torch.tensor([1.0, 1.0, 0.7, 0.5])
-    stft = STFT()
+    stft = STFT(top_db=frontend.get("top_db"))
     with torch.no_grad():
         spec = stft(wavs)
         before = recognizer(stft.db(spec), stft.frame_mask(lens, spec.shape[-1]))
     after, _, _, labels = model.classify_batch(wavs, lens)
     torch.testing.assert_close(after, before, atol=1e-6, rtol=0)
     assert labels == [GSC_LABELS[i] for i in before.argmax(-1).tolist()]
+
+
+def test_a_recognizer_without_an_stft_gets_the_generators_own(tmp_path, generator_ckpt):
+    # e.g. the digits recipe's fbank classifier with a generator trained on the
+    # stable front-end: the exported model's importance maps read what it read
+    from iaug.export import REFERENCE_RECOGNIZER, write_folder
+    gen_dir = tmp_path / "generator"
+    (gen_dir).mkdir()
+    (gen_dir / "hyperparams.yaml").write_text(
+        "top_db: 80\nstft: !new:iaug.models.STFT\n    n_fft: 512\n    hop_length: 128\n"
+        "    top_db: 80\n")
+    assert generator_top_db(str(gen_dir)) == 80
+    assert generator_top_db(generator_ckpt) is None  # a bare .ckpt: the paper's raw dB
+    state = torch.load(generator_ckpt)
+    rec = Recognizer(num_classes=len(GSC_LABELS))
+    for top_db in (80, None):
+        out = write_folder(str(tmp_path / f"m{top_db}"), REFERENCE_RECOGNIZER.format(
+            n_bins=257, num_classes=len(GSC_LABELS)), list(GSC_LABELS), rec.state_dict(), state,
+            ["test"], top_db=top_db)
+        assert load(out, tmp_path / f"s{top_db}").mods.stft.top_db == top_db
 
 
 def test_export_errors(tmp_path, capsys):

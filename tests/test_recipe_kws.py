@@ -39,6 +39,10 @@ def test_tiny_recipe_all_stages(tmp_path):
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert os.path.islink(os.path.join(exp, "noise")) and os.path.islink(os.path.join(exp, "binarized"))
     assert "| importantaug |" in log  # the table is printed at the end
+    # the default front-end is the stable one, for every system
+    for s in SYSTEMS:
+        text = open(os.path.join(exp, s, "hyperparams.yaml")).read()
+        assert "\ntop_db: 80\n" in text and "\nnormalize_input: true\n" in text, s
 
     # A rerun skips every finished stage.
     again = run("--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp,

@@ -56,7 +56,8 @@ device=cpu
 nj=1            # v1: seeds trained at once; v2: runs (seed x front-end) at once; one CPU
                 # thread each (logs in <bench_dir>/seed<N>[_<frontend>].log)
 authors_ckpt="" # v1: the authors' checkpoint (default: run.sh's, ../shared/reference beside the repo)
-frontends="paper stable"  # v2: the front-ends, each a run of its own per seed
+frontends="paper stable"  # v2: the front-ends, each a run of its own per seed; v1: the
+                          # first one (paper, as v1's tables were made)
 train_preset="" # v2: training preset (default: hparams/presets/bench.yaml for demo, bench_<preset>.yaml)
 results_dir=""  # v2: committed results (default: results/bench_v2 for synth demo,
                 # results/bench_v2_<corpus>_<preset> otherwise)
@@ -101,7 +102,8 @@ run_seed() {
   mkdir -p "$exp"
   echo "$(date '+%F %T') [benchmark] seed $seed -> $exp"
   ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 2 --stop_stage 8 \
-    --authors_generator true --peers true ${authors_ckpt:+--authors_ckpt "$authors_ckpt"}
+    --frontend "${frontends%% *}" --authors_generator true --peers true \
+    ${authors_ckpt:+--authors_ckpt "$authors_ckpt"}
   ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 9 --stop_stage 9 > "$exp/evaluation.log"
   echo "$(date '+%F %T') [benchmark] seed $seed finished"
 }

@@ -46,8 +46,10 @@ authors_ckpt=$root/../shared/reference/importantaug_clf_frozen.pt
 authors_generator=false # true: stage 5 also trains from the authors' generator
 eval_authors=false      # true: stage 9 also scores the authors' recognizer
 seed=""                 # training seed of every system (default: the hparams')
-frontend=paper          # paper | stable: raw dB (the paper's), or dB floored 80 dB below
-                        # each utterance's peak and the recognizer's input normalised
+frontend=stable         # stable | paper: dB floored 80 dB below each utterance's peak and
+                        # the recognizer's input normalised (the default since 2026-11-29, late:
+                        # its models carry to real speech, README), or the paper's raw dB
+                        # (the paper's setting, and that of tables made before)
 
 . "$root/tools/parse_options.sh"
 . "$root/tools/recipe_lib.sh"
