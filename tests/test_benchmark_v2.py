@@ -107,7 +107,9 @@ def write_fake_seed(folder, seed, wrong):
               "test_sets": sets, "num_utts": {k: 200 for k in sets},
               "rows": {r: {"system": r, "dev_choice": "-"} for r in ROWS},
               "systems": {r: {"epochs": 2, "best_epoch": 1, "hit_max": False} for r in ROWS + ["generator"]},
-              "dev_choices": {c: {"clean": choice, "clean+noisy": choice} for c in benchmark_v2.CHOICES}}
+              "dev_choices": {c: {"clean": choice, "clean+noisy": choice} for c in benchmark_v2.CHOICES},
+              "dev_scores": {"importantaug_snr5": {"dev": 10.0, "dev_snr0": 30.0},
+                             "noise_snr5": {"dev": 12.0 + seed, "dev_snr0": 30.0}}}
     with open(os.path.join(folder, "seed.json"), "w") as f:
         json.dump(record, f)
     with open(os.path.join(folder, "timing.json"), "w") as f:
@@ -141,6 +143,10 @@ def test_report_verdict_from_committed_files(tmp_path):
     subprocess.run([sys.executable, V2, "report", str(few)], capture_output=True, text=True, check=True)
     assert ("ImportantAug (`importantaug`) **leads** (not decided: 3 of the 5 seeds a verdict needs) "
             "on front-end `paper`") in (few / "report.md").read_text()
+    # the mask alone: the same SNR with and without it (dev sweep; -12.5 dB rows on test)
+    assert "| 5 | clean dev | 10.00 ± 0.00 | 15.00 ± 1.96 | -5.00 | 5 of 5 | 0.00211 |" in paper
+    assert "| 5 | clean + noisy dev | 20.00 ± 0.00 | 22.50 ± 0.98 | -2.50 | 5 of 5 |" in paper
+    assert "| -12.5 | test (clean) | 20.00 ± 0.00 | 20.00 ± 0.00 | +0.00 | 0 of 5 | 1 (McNemar 0 / 0, p = 1) |" in paper
     table = paper.split("### Error rate (%)")[1].split("\n\n")[2].splitlines()
     assert [line.split(" | ")[0][2:].split(" (")[0] for line in table[2:]] == ROWS
     # the same files, the same report
