@@ -36,6 +36,12 @@ KWS_BASELINE = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "
                             "baseline.yaml")
 
 
+# The front-end record of an experiment trained with the KWS recipe's stable
+# front-end (its resolved hyperparams.yaml, the part a reused generator reads).
+STABLE_FRONTEND_HPARAMS = ("top_db: 80\nstft: !new:iaug.models.STFT\n    n_fft: 512\n"
+                           "    hop_length: 128\n    top_db: 80\n")
+
+
 def reference_file(name):
     """Path of the authors' file `name` in the reference folder. Missing: the
     test is skipped, or fails when $IAUG_REFERENCE_DIR was set explicitly."""

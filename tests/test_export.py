@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from conftest import fake_kws_system, reference_file
+from conftest import STABLE_FRONTEND_HPARAMS, fake_kws_system, reference_file
 from iaug.data.gsc import GSC_LABELS
 from iaug.export import main as export_main
 from iaug.augment import generator_top_db
@@ -74,10 +74,8 @@ def test_a_recognizer_without_an_stft_gets_the_generators_own(tmp_path, generato
     # stable front-end: the exported model's importance maps read what it read
     from iaug.export import REFERENCE_RECOGNIZER, write_folder
     gen_dir = tmp_path / "generator"
-    (gen_dir).mkdir()
-    (gen_dir / "hyperparams.yaml").write_text(
-        "top_db: 80\nstft: !new:iaug.models.STFT\n    n_fft: 512\n    hop_length: 128\n"
-        "    top_db: 80\n")
+    gen_dir.mkdir()
+    (gen_dir / "hyperparams.yaml").write_text(STABLE_FRONTEND_HPARAMS)
     assert generator_top_db(str(gen_dir)) == 80
     assert generator_top_db(generator_ckpt) is None  # a bare .ckpt: the paper's raw dB
     state = torch.load(generator_ckpt)

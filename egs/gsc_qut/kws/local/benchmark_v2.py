@@ -370,9 +370,9 @@ def matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, n
           "|---|---|---|---|---|---|---|"]
     snrs = sorted({float(name[len("importantaug_snr"):]) for d in seed_dirs
                    for name in seeds[d][0].get("dev_scores", {}) if name.startswith("importantaug_snr")})
+    scores = [seeds[d][0]["dev_scores"] for d in seed_dirs]
     for snr in snrs:
         tag = f"{snr:g}"
-        scores = [seeds[d][0]["dev_scores"] for d in seed_dirs]
         pairs = [(sc.get(f"importantaug_snr{tag}"), sc.get(f"noise_snr{tag}")) for sc in scores]
         pairs = [(a, b) for a, b in pairs if a and b]
         if not pairs:
