@@ -18,12 +18,12 @@ the recipe's own front end (fbank, MFCC, SSL encoder, ...) is untouched::
 import os
 
 import torch
-from ruamel.yaml import YAML
 
 from iaug.checkpoints import freeze, load_weights
 from iaug.mixing import NoiseBank, NoiseMixer
 from iaug.models import STFT, MaskGenerator
 from iaug.policies import AllOnes, BinarizedMask, LearnedMask, RolledMaskOrOnes
+from iaug.recipe import saved_hparams
 
 POLICIES = ("rolled", "learned", "binarized", "ones")
 
@@ -47,12 +47,7 @@ def generator_top_db(source):
     a bare ``.ckpt`` or a module."""
     if isinstance(source, torch.nn.Module):
         return None
-    hparams_file = os.path.join(os.fspath(source), "hyperparams.yaml")
-    if not os.path.isfile(hparams_file):
-        return None
-    with open(hparams_file, encoding="utf-8") as f:
-        tree = YAML().load(f)  # round-trip: reads hyperpyyaml's tags without running them
-    stft = tree.get("stft") if hasattr(tree, "get") else None
+    stft = saved_hparams(source).get("stft")
     return stft.get("top_db") if hasattr(stft, "get") else None
 
 

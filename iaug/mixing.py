@@ -93,8 +93,11 @@ class NoiseMixer:
     Arguments
     ---------
     noise_bank : NoiseBank
-    snr_db : float
-        Target SNR of the unmasked noise.
+    snr_db : float or [low, high]
+        Target SNR of the unmasked noise. A pair draws one SNR per utterance,
+        uniform in dB, from ``rng`` (multi-condition training: loud noise,
+        where a mask has labels to protect, and mild noise, which keeps clean
+        accuracy, in the same run).
     policy : callable or None
         ``policy(spec_db, rng) -> mask`` in [0, 1], same shape as the spectrogram
         (see :mod:`iaug.policies`); ``None`` adds plain noise (all-ones mask).
@@ -104,6 +107,11 @@ class NoiseMixer:
 
     def __init__(self, noise_bank, snr_db, policy=None, per_utterance_gain=True):
         self.noise_bank = noise_bank
+        if isinstance(snr_db, (list, tuple)):
+            if len(snr_db) != 2 or not all(isinstance(x, (int, float)) for x in snr_db) \
+                    or snr_db[0] > snr_db[1]:
+                raise ValueError(f"snr_db: a number or a range [low, high] in dB, got {list(snr_db)}")
+            snr_db = (float(snr_db[0]), float(snr_db[1]))
         self.snr_db = snr_db
         self.policy = policy
         self.per_utterance_gain = per_utterance_gain
@@ -122,5 +130,10 @@ class NoiseMixer:
             mask = self.policy(spec_db, rng)
         if frame_mask is not None:
             mask = mask * frame_mask[:, None, :]
-        gain = snr_gain(spec, noise, self.snr_db, frame_mask, self.per_utterance_gain)
+        snr = self.snr_db
+        if isinstance(snr, tuple):
+            gen_dev = rng.device if rng is not None else spec.device
+            draw = torch.rand(batch, generator=rng, device=gen_dev).to(spec.device)
+            snr = snr[0] + (snr[1] - snr[0]) * draw
+        gain = snr_gain(spec, noise, snr, frame_mask, self.per_utterance_gain)
         return spec + gain * mask * noise, mask

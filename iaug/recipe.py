@@ -137,6 +137,17 @@ def _lay_over(tree, top):
     return tree
 
 
+def saved_hparams(folder):
+    """The yaml tree of the hyperparams.yaml SpeechBrain saved in an experiment
+    (or exported model) folder, tags kept and nothing run; {} where there is none."""
+    path = os.path.join(os.fspath(folder), "hyperparams.yaml")
+    if not os.path.isfile(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        tree = ruamel.yaml.YAML().load(f)
+    return tree if hasattr(tree, "get") else {}
+
+
 def compose(hparams_file):
     """The yaml tree of an hparams file after its ``base:`` chain (tags kept)."""
     with open(hparams_file, encoding="utf-8") as f:

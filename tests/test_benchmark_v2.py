@@ -54,6 +54,19 @@ def test_bench_presets_same_rule_for_every_arm():
         assert -12.5 in arms["importantaug"]["snr_candidates"]
 
 
+def test_training_snr_reads_an_snr_or_a_range(tmp_path):
+    import benchmark
+    for name, text, snr, shown in (("one", "snr_db: -12.5\n", -12.5, "-12.5"),
+                                   ("range", "snr_db:\n- -12.5\n- 15\n", [-12.5, 15.0], "-12.5 to 15")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "hyperparams.yaml").write_text(
+            text + "noise_mixer: !new:iaug.mixing.NoiseMixer\n    snr_db: !ref <snr_db>\n")
+        assert benchmark.training_snr(str(tmp_path / name)) == snr
+        assert benchmark.snr_text(snr) == shown
+    with pytest.raises(SystemExit, match="no top-level snr_db: pass --snr_db"):
+        benchmark.training_snr(str(tmp_path))
+
+
 def fake_system(folder, dev_error, dev_loss):
     os.makedirs(folder)
     with open(os.path.join(folder, "summary.json"), "w") as f:

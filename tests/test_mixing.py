@@ -44,6 +44,25 @@ def test_snr_per_utterance_tensor():
     assert torch.allclose(got, target, atol=1e-3)
 
 
+def test_snr_range_draws_one_seeded_snr_per_utterance():
+    stft = STFT()
+    wavs = torch.randn(64, 8000, generator=torch.Generator().manual_seed(1))
+    spec = stft(wavs)
+    bank = NoiseBank(torch.randn(4, 16000, generator=torch.Generator().manual_seed(2)))
+    mixer = NoiseMixer(bank, [-12.5, 15], AllOnes())
+    noisy, _ = mixer(stft, spec, stft.db(spec), rng=torch.Generator().manual_seed(3))
+    got = measured_snr(spec, noisy - spec)
+    assert got.min() >= -12.5 - 1e-3 and got.max() <= 15 + 1e-3
+    assert got.max() - got.min() > 20  # spread over the range, not one SNR for all
+    again, _ = mixer(stft, spec, stft.db(spec), rng=torch.Generator().manual_seed(3))
+    assert torch.equal(noisy, again)
+    fixed, _ = NoiseMixer(bank, 5.0, AllOnes())(stft, spec, stft.db(spec), rng=torch.Generator().manual_seed(3))
+    assert torch.allclose(measured_snr(spec, fixed - spec), torch.full((64,), 5.0), atol=1e-3)
+    for bad in ([15, -12.5], [5], ["a", 5]):
+        with pytest.raises(ValueError, match="snr_db: a number or a range"):
+            NoiseMixer(bank, bad)
+
+
 def test_padding_does_not_change_gain_and_gets_no_noise():
     stft = STFT()
     torch.manual_seed(0)

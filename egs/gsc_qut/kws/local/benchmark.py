@@ -16,7 +16,6 @@ import argparse
 import glob
 import json
 import os
-import re
 import sys
 
 import matplotlib
@@ -37,12 +36,18 @@ def set_key(row):
 
 
 def training_snr(folder):
-    """The stage-A SNR in the resolved hyperparams.yaml SpeechBrain saved in ``folder``."""
-    with open(os.path.join(folder, "hyperparams.yaml"), encoding="utf-8") as f:
-        match = re.search(r"^snr_db: (\S+)$", f.read(), re.MULTILINE)
-    if match is None:
+    """The stage-A SNR (or SNR range) in the hyperparams.yaml SpeechBrain saved in ``folder``."""
+    from iaug.recipe import saved_hparams
+
+    snr = saved_hparams(folder).get("snr_db")
+    if snr is None:
         sys.exit(f"{folder}/hyperparams.yaml has no top-level snr_db: pass --snr_db")
-    return float(match.group(1))
+    return [float(x) for x in snr] if isinstance(snr, list) else float(snr)
+
+
+def snr_text(snr_db):
+    """An SNR or an SNR range (one SNR per utterance drawn in it), for the text."""
+    return f"{snr_db[0]:g} to {snr_db[1]:g}" if isinstance(snr_db, (list, tuple)) else f"{snr_db:g}"
 
 
 def decisions(seed_dir, system, key):
@@ -133,7 +138,7 @@ def pooled_mcnemar(decisions_of, seeds, a_system, b_system, keys):
 
 def generator_lines(name, snr_db, reports):
     """Markdown: what a generator learned, mean ± CI over seeds' reports."""
-    md = ["", f"What `{name}` learned (dev set, dev noise at {snr_db:g} dB, frozen "
+    md = ["", f"What `{name}` learned (dev set, dev noise at {snr_text(snr_db)} dB, frozen "
           f"baseline of the same seed; mean ± 95 % CI over {len(reports)} seeds)", "",
           "| measure | value |", "|---|---|"]
     for key in ("mean_mask", "noise_energy_share", "acc_clean", "acc_unmasked_noise",

@@ -400,7 +400,8 @@ def matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, n
 
 
 def frontend_section(fe, folder, out_dir):
-    from benchmark import error_table, noisy_mean, pooled_mcnemar, reduction_tables, seed_stats, snr_figure
+    from benchmark import (error_table, noisy_mean, pooled_mcnemar, reduction_tables, seed_stats, snr_figure,
+                           snr_text)
     from iaug.stats import mean_ci, paired_t
     from iaug.scoring import relative_reduction
 
@@ -569,7 +570,7 @@ def frontend_section(fe, folder, out_dir):
 
     reports = [seeds[d][0]["generator"] for d in seed_dirs]
     md += ["", "### What the generator learned", "",
-           f"Dev set, dev noise (training noise types) at {reports[0]['snr_db']:g} dB, the seed's frozen "
+           f"Dev set, dev noise (training noise types) at {snr_text(reports[0]['snr_db'])} dB, the seed's frozen "
            "baseline: mean mask (1 = noise let through), share of the unmasked noise energy the mask "
            "lets through, and the baseline's accuracy (%) on clean, unmasked-noise and masked-noise "
            "input (same noise draws and gain).", "", "| measure | mean ± 95 % CI |", "|---|---|"]
