@@ -160,6 +160,9 @@ def test_report_verdict_from_committed_files(tmp_path):
     assert "| 5 | clean dev | 10.00 ± 0.00 | 15.00 ± 1.96 | -5.00 | 5 of 5 | 0.00211 |" in paper
     assert "| 5 | clean + noisy dev | 20.00 ± 0.00 | 22.50 ± 0.98 | -2.50 | 5 of 5 |" in paper
     assert "| -12.5 | test (clean) | 20.00 ± 0.00 | 20.00 ± 0.00 | +0.00 | 0 of 5 | 1 (McNemar 0 / 0, p = 1) |" in paper
+    # per seed: clean test, then the noisy mean
+    assert "| importantaug | " + " | ".join(["5.00 | 5.00"] * 5) + " |" in paper
+    assert "| baseline | " + " | ".join(["20.00 | 22.50"] * 5) + " |" in paper
     table = paper.split("### Error rate (%)")[1].split("\n\n")[2].splitlines()
     assert [line.split(" | ")[0][2:].split(" (")[0] for line in table[2:]] == ROWS
     # the same files, the same report
@@ -168,6 +171,30 @@ def test_report_verdict_from_committed_files(tmp_path):
     os.remove(again / "report.md")
     subprocess.run([sys.executable, V2, "report", str(again)], check=True, capture_output=True)
     assert (again / "report.md").read_text() == md
+
+
+def test_committed_report_is_current_and_results_md_quotes_it(tmp_path):
+    """The committed report is what the committed seeds give today, and the
+    v2 section of RESULTS.md quotes it: every quoted (``> ``) line there is a
+    line of the report, and the verdict of every front-end is quoted, so
+    neither can go stale."""
+    committed_dir = os.path.join(KWS, "results", "bench_v2")
+    copy = tmp_path / "bench_v2"
+    for fe in os.listdir(committed_dir):
+        if os.path.isdir(os.path.join(committed_dir, fe)):
+            shutil.copytree(os.path.join(committed_dir, fe), copy / fe)
+    out = subprocess.run([sys.executable, V2, "report", str(copy)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    made = (copy / "report.md").read_text().replace("report RESULTS_DIR", "report results/bench_v2")
+    with open(os.path.join(committed_dir, "report.md"), encoding="utf-8") as f:
+        assert f.read() == made, "results/bench_v2/report.md is stale: remake it (benchmark_v2.py report)"
+    with open(os.path.join(KWS, "RESULTS.md"), encoding="utf-8") as f:
+        section = f.read().split("## Benchmark protocol v2")[1].split("\n## ")[0]
+    report_lines = set(made.splitlines())
+    quoted = [line[2:] for line in section.splitlines() if line.startswith("> ")]
+    assert [line for line in quoted if line not in report_lines] == []
+    verdicts = [line for line in made.splitlines() if line.startswith("ImportantAug (`importantaug`) **")]
+    assert verdicts and [line for line in verdicts if line not in quoted] == []
 
 
 def committed(results, fe):

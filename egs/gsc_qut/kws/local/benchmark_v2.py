@@ -499,6 +499,12 @@ def frontend_section(fe, folder, out_dir):
            f"Mean ± 95 % CI half-width over seeds (t distribution; `n` = seeds where one). Rows "
            "and how each was chosen (dev choices never use the test noise types):", "",
            *error_table(stats, rows, keys, labels, noisy_key=NOISY)]
+    md += ["", "Per seed: clean test and noisy mean (error rate, %), how far the seeds spread:", "",
+           "| row | " + " | ".join(f"seed {seeds[d][0]['seed']}: clean | seed {seeds[d][0]['seed']}: noisy mean"
+                                  for d in seed_dirs) + " |", "|---" * (1 + 2 * n) + "|"]
+    for r in rows:
+        md.append(f"| {r} | " + " | ".join(f"{value[(d, r, 'test')]:.2f} | {per_seed_noisy[(d, r)]:.2f}"
+                                            for d in seed_dirs) + " |")
     md += reduction_tables(stats, rows, keys, noisy_column=True)
 
     md += ["", f"### Tests: `{FOCUS}` against every row", "",
