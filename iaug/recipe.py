@@ -83,6 +83,11 @@ CHECKS = {
     "seed": (int, None), "lr": (float, 0.0, "above"), "weight_decay": (float, 0.0),
     "snr_db": (float, None), "q": (float, 0.0),
 }
+RANGES = {"snr_db"}  # may also be [low, high]: one value per utterance drawn in it
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def check_values(values, hparams_file):
@@ -91,7 +96,13 @@ def check_values(values, hparams_file):
         if key not in values or values[key] is None and key != "seed":
             continue
         value = values[key]
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if key in RANGES and not _number(value):
+            if not (isinstance(value, list) and len(value) == 2 and all(map(_number, value))
+                    and value[0] <= value[1]):
+                raise SystemExit(f"{hparams_file}: {key} must be a number or a range [low, high], "
+                                 f"got {value!r}")
+            continue
+        ok = _number(value)
         ok = ok and (kind is float or isinstance(value, int))
         ok = ok and (low is None or (value > low if strict else value >= low))
         if not ok:

@@ -94,6 +94,7 @@ def test_bad_settings_are_named_before_any_work(tmp_path):
     for args, message in (
             (["--batch_size", "abc"], "batch_size must be an integer >= 1, got 'abc'"),
             (["--lr", "-0.1"], "lr must be a number > 0, got -0.1"),
+            (["--snr_db", "[15, -12.5]"], "snr_db must be a number or a range [low, high], got [15, -12.5]"),
             (["--patiance", "1"], "unknown setting 'patiance'"),
             (["--preset", str(preset)], "per_file entry 'generatr' names no hparams file")):
         proc = subprocess.run([sys.executable, script, os.path.join(KWS, "noise.yaml"),
