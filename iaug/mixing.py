@@ -87,6 +87,16 @@ class NoiseBank:
         return self.clips[idx[:, None], pos]
 
 
+def snr_range(snr_db):
+    """(low, high) of an SNR range ``[low, high]`` (the one rule, also for the
+    hparams check); ValueError naming it otherwise."""
+    ok = (isinstance(snr_db, (list, tuple)) and len(snr_db) == 2 and all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in snr_db) and snr_db[0] <= snr_db[1])
+    if not ok:
+        raise ValueError(f"snr_db: a number or a range [low, high] in dB, got {snr_db!r}")
+    return float(snr_db[0]), float(snr_db[1])
+
+
 class NoiseMixer:
     """Adds bank noise to a batch of complex spectrograms, shaped by a mask policy.
 
@@ -107,12 +117,7 @@ class NoiseMixer:
 
     def __init__(self, noise_bank, snr_db, policy=None, per_utterance_gain=True):
         self.noise_bank = noise_bank
-        if isinstance(snr_db, (list, tuple)):
-            if len(snr_db) != 2 or not all(isinstance(x, (int, float)) for x in snr_db) \
-                    or snr_db[0] > snr_db[1]:
-                raise ValueError(f"snr_db: a number or a range [low, high] in dB, got {list(snr_db)}")
-            snr_db = (float(snr_db[0]), float(snr_db[1]))
-        self.snr_db = snr_db
+        self.snr_db = snr_range(snr_db) if isinstance(snr_db, (list, tuple)) else snr_db
         self.policy = policy
         self.per_utterance_gain = per_utterance_gain
 

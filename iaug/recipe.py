@@ -83,8 +83,6 @@ CHECKS = {
     "seed": (int, None), "lr": (float, 0.0, "above"), "weight_decay": (float, 0.0),
     "snr_db": (float, None), "q": (float, 0.0),
 }
-RANGES = {"snr_db"}  # may also be [low, high]: one value per utterance drawn in it
-
 
 def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -96,11 +94,14 @@ def check_values(values, hparams_file):
         if key not in values or values[key] is None and key != "seed":
             continue
         value = values[key]
-        if key in RANGES and not _number(value):
-            if not (isinstance(value, list) and len(value) == 2 and all(map(_number, value))
-                    and value[0] <= value[1]):
+        if key == "snr_db" and not _number(value):  # or a range: one SNR per utterance drawn in it
+            from iaug.mixing import snr_range
+
+            try:
+                snr_range(value)
+            except ValueError:
                 raise SystemExit(f"{hparams_file}: {key} must be a number or a range [low, high], "
-                                 f"got {value!r}")
+                                 f"got {value!r}") from None
             continue
         ok = _number(value)
         ok = ok and (kind is float or isinstance(value, int))
