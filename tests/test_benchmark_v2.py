@@ -176,8 +176,9 @@ def test_report_verdict_from_committed_files(tmp_path):
 def test_committed_report_is_current_and_results_md_quotes_it(tmp_path):
     """The committed report is what the committed seeds give today, and the
     v2 section of RESULTS.md quotes it: every quoted (``> ``) line there is a
-    line of the report, and the verdict of every front-end is quoted, so
-    neither can go stale."""
+    line of the report, and the verdict and the mean error table of every
+    front-end are quoted (the section opens with them), so neither can go
+    stale."""
     committed_dir = os.path.join(KWS, "results", "bench_v2")
     copy = tmp_path / "bench_v2"
     for fe in os.listdir(committed_dir):
@@ -195,6 +196,9 @@ def test_committed_report_is_current_and_results_md_quotes_it(tmp_path):
     assert [line for line in quoted if line not in report_lines] == []
     verdicts = [line for line in made.splitlines() if line.startswith("ImportantAug (`importantaug`) **")]
     assert verdicts and [line for line in verdicts if line not in quoted] == []
+    means = [table.split("\n\n")[1] for table in made.split("### Error rate (%)\n")[1:]]
+    assert len(means) == len(verdicts) and all(t.startswith("| system |") for t in means)
+    assert [line for t in means for line in t.splitlines() if line not in quoted] == []
 
 
 def committed(results, fe):
