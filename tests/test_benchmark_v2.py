@@ -98,17 +98,19 @@ def test_paired_t_over_seeds():
     assert paired_t([1.0], [2.0])[1] != paired_t([1.0], [2.0])[1]  # one seed: NaN
 
 
-def write_fake_seed(folder, seed, wrong):
+def write_fake_seed(folder, seed, wrong, snr_range=None):
     """A committed seed in collect's format; ``wrong[row](i, set)``: is
-    utterance i of that set wrong for that row."""
+    utterance i of that set wrong for that row. ``snr_range``: a seed of the
+    multi-condition variant (its rows, no dev choice)."""
     os.makedirs(folder)
+    rows = ROWS if snr_range is None else benchmark_v2.MULTI_ROWS
     sets = ["test", "qut_snr0", "qut_snr20"]
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["ID", "set", "reference", *ROWS])
+    w.writerow(["ID", "set", "reference", *rows])
     for k in sets:
         for i in range(200):
-            w.writerow([f"u{i:03d}", k, "yes", *("no" if wrong[r](i, k) else "yes" for r in ROWS)])
+            w.writerow([f"u{i:03d}", k, "yes", *("no" if wrong[r](i, k) else "yes" for r in rows)])
     with open(os.path.join(folder, "decisions.csv.gz"), "wb") as f:
         f.write(benchmark_v2.gzip_bytes(out.getvalue()))
     choice = {"chosen": "x", "criterion": "c", "scores": {"x": [1.0, 0.1], "y": [2.0, 0.2]}}
@@ -118,15 +120,18 @@ def write_fake_seed(folder, seed, wrong):
                             "acc_unmasked_noise": 20.0, "acc_masked_noise": 60.0, "num_utts": 10,
                             "snr_db": -12.5},
               "test_sets": sets, "num_utts": {k: 200 for k in sets},
-              "rows": {r: {"system": r, "dev_choice": "-"} for r in ROWS},
-              "systems": {r: {"epochs": 2, "best_epoch": 1, "hit_max": False} for r in ROWS + ["generator"]},
+              "rows": {r: {"system": r, "dev_choice": how} for r, how in benchmark_v2.row_choices(snr_range)},
+              "systems": {r: {"epochs": 2, "best_epoch": 1, "hit_max": False} for r in rows + ["generator"]},
               "dev_choices": {c: {"clean": choice, "clean+noisy": choice} for c in benchmark_v2.CHOICES},
               "dev_scores": {"importantaug_snr5": {"dev": 10.0, "dev_snr0": 30.0},
                              "noise_snr5": {"dev": 12.0 + seed, "dev_snr0": 30.0}}}
+    if snr_range is not None:
+        record.update(snr_range=snr_range, dev_choices={}, dev_scores={})
+        record["generator"]["snr_db"] = snr_range
     with open(os.path.join(folder, "seed.json"), "w") as f:
         json.dump(record, f)
     with open(os.path.join(folder, "timing.json"), "w") as f:
-        json.dump({"wall_s": {r: 60.0 for r in ROWS}, "run_wall_s": 3600}, f)
+        json.dump({"wall_s": {r: 60.0 for r in rows}, "run_wall_s": 3600}, f)
 
 
 def test_report_verdict_from_committed_files(tmp_path):
@@ -173,6 +178,40 @@ def test_report_verdict_from_committed_files(tmp_path):
     assert (again / "report.md").read_text() == md
 
 
+def test_multi_condition_report_from_committed_files(tmp_path):
+    """The multi-condition variant's seeds: its four rows with the range in
+    their labels, the mask's own effect on the test sets (ImportantAug against
+    Null ImportantAug, the same range), no dev-choice table; a seed of another
+    setting in the same folder is named, never mixed in."""
+    results = tmp_path / "bench_v2_multi"
+    wrong = {"baseline": lambda i, k: i < 40, "noise": lambda i, k: i < 30,
+             "null_importantaug": lambda i, k: i < 30 + 10 * (k != "test"), "importantaug": lambda i, k: i < 20}
+    for seed in (1, 2, 3, 4, 5):
+        write_fake_seed(results / "paper" / f"seed{seed}", seed,
+                        {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in wrong.items()},
+                        snr_range=[-12.5, 15.0])
+    out = subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    md = (results / "report.md").read_text()
+    assert "Multi-condition variant: the generator (stage A) and every row but the baseline trained with " \
+           "one SNR per utterance drawn from -12.5 to 15 dB; no dev choice." in md
+    assert "ImportantAug (`importantaug`) **wins** on front-end `paper`: clean-error reduction against " \
+           "conventional noise +33.3 % (significant" in md
+    table = md.split("### Error rate (%)")[1].split("\n\n")[2].splitlines()
+    assert [line.split(" | ")[0][2:] for line in table[2:]] == [
+        "baseline", "noise (SNR per utterance from -12.5 to 15 dB)",
+        "null_importantaug (SNR per utterance from -12.5 to 15 dB)",
+        "importantaug (SNR per utterance from -12.5 to 15 dB)"]
+    assert "| -12.5 to 15 | test (clean) | 10.00 ± 0.00 | 15.00 ± 0.00 | -5.00 | 5 of 5 |" in md
+    assert "| -12.5 to 15 | test, noisy mean | 10.00 ± 0.00 | 20.00 ± 0.00 | -10.00 | 5 of 5 |" in md
+    assert "### Dev choices" not in md and "dev noise (training noise types) at -12.5 to 15 dB" in md
+    # a main-protocol seed among them: one line naming it
+    write_fake_seed(results / "paper" / "seed6", 6, {r: (lambda i, k: i < 40) for r in ROWS})
+    out = subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True)
+    assert out.returncode != 0 and "seed6 was trained with SNR range None" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
 def test_committed_report_is_current_and_results_md_quotes_it(tmp_path):
     """The committed report is what the committed seeds give today, and the
     v2 section of RESULTS.md quotes it: every quoted (``> ``) line there is a
@@ -207,16 +246,23 @@ def committed(results, fe):
             for name in ("decisions.csv.gz", "seed.json", "importance_maps.png")}
 
 
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory):
+    """The tiny synth corpus and its manifests, built once for this module."""
+    where = tmp_path_factory.mktemp("tiny")
+    subprocess.run(["bash", os.path.join(KWS, "run.sh"), "--corpus", "synth", "--preset", "tiny",
+                    "--data_dir", str(where / "data"), "--exp_dir", str(where / "data_stages"),
+                    "--stop_stage", "1"], check=True, capture_output=True, timeout=600)
+    return str(where / "data")
+
+
 @pytest.mark.slow
-def test_benchmark_v2_tiny_one_seed(tmp_path):
+def test_benchmark_v2_tiny_one_seed(tmp_path, tiny_corpus):
     """Seed 1 on both front-ends (run B) and, at the same time, the same seed
     on the paper front-end from scratch in another experiment folder (run A):
     A's committed files must be B's bytes."""
-    data = str(tmp_path / "data")
+    data = tiny_corpus
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    subprocess.run(["bash", os.path.join(KWS, "run.sh"), "--corpus", "synth", "--preset", "tiny",
-                    "--data_dir", data, "--exp_dir", str(tmp_path / "data_stages"), "--stop_stage", "1"],
-                   check=True, capture_output=True, env=env, timeout=600)
     args = ["bash", os.path.join(KWS, "benchmark.sh"), "--protocol", "v2", "--preset", "tiny",
             "--seeds", "1", "--data_dir", data]
     runs = {}
@@ -277,6 +323,37 @@ def test_benchmark_v2_tiny_one_seed(tmp_path):
                          (["--seeds", "x"], "--seeds are whole numbers")):
         proc = subprocess.run([*args, *bad], capture_output=True, text=True, env=env)
         assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_benchmark_v2_multi_condition_tiny(tmp_path, tiny_corpus):
+    """The multi-condition variant end to end (tiny): the generator and every
+    noise row trained with the SNR range, committed apart with the range in
+    seed.json, and its report; a bad range is one line."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = ["bash", os.path.join(KWS, "benchmark.sh"), "--protocol", "v2", "--preset", "tiny", "--seeds", "1",
+            "--data_dir", tiny_corpus, "--frontends", "stable", "--bench_dir", str(tmp_path / "bench"),
+            "--results_dir", str(tmp_path / "results")]
+    proc = subprocess.run([*args, "--snr_range", "[-12.5, 15]"], capture_output=True, text=True, env=env,
+                          timeout=1500)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    from iaug.recipe import saved_hparams
+    exp = tmp_path / "bench" / "stable" / "seed1"
+    for system in ("generator", "noise", "null_importantaug", "importantaug"):
+        assert saved_hparams(str(exp / system))["snr_db"] == [-12.5, 15]
+    assert not (exp / "importantaug_snr15").exists() and not (tmp_path / "bench" / "noisy_dev").exists()
+    folder = tmp_path / "results" / "stable" / "seed1"
+    record = json.loads((folder / "seed.json").read_text())
+    assert record["snr_range"] == [-12.5, 15.0] and record["generator"]["snr_db"] == [-12.5, 15.0]
+    assert record["dev_choices"] == {} and sorted(record["rows"]) == sorted(benchmark_v2.MULTI_ROWS)
+    with gzip.open(folder / "decisions.csv.gz", "rt") as f:
+        assert f.readline().strip().split(",") == ["ID", "set", "reference", *benchmark_v2.MULTI_ROWS]
+    md = (tmp_path / "results" / "report.md").read_text()
+    assert "Multi-condition variant" in md and "| -12.5 to 15 | test (clean) |" in md
+    for bad in ("5", "[15, -12.5]", "[a, b]"):
+        proc = subprocess.run([*args, "--snr_range", bad], capture_output=True, text=True, env=env)
+        assert proc.returncode != 0 and "--snr_range is [low, high] in dB" in proc.stderr
+        assert "Traceback" not in proc.stderr
 
 
 def test_noisy_dev_of_manifests_pointing_elsewhere_is_one_line(tmp_path):

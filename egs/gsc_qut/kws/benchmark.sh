@@ -27,6 +27,15 @@
 #   python3 local/benchmark_v2.py report results/bench_v2   # the report, from the commits alone
 #   ./benchmark.sh --protocol v2 --preset tiny --seeds 1 --results_dir /tmp/r   # smoke test (CI)
 #
+# The multi-condition variant (--snr_range "[low, high]"; the change RESULTS.md
+# names to try next): stage A and stage B draw one SNR per utterance from the
+# range, and so do the rows that ImportantAug is matched against: the seed's
+# baseline (the same bytes as in the main protocol), conventional noise, Null
+# ImportantAug (the same noise without the mask) and ImportantAug; no dev
+# choice (the range is the setting). Committed apart, in results/bench_v2_multi/:
+#
+#   ./benchmark.sh --protocol v2 --snr_range "[-12.5, 15]" --seeds 1 --frontends paper --nj 1
+#
 # A rerun of a seed (same kind of machine, same --nthreads, default 1)
 # rewrites the same bytes; `collect` names any committed file that changed.
 # Then commit results/bench_v2/ (decisions.csv.gz, seed.json, timing.json,
@@ -62,6 +71,7 @@ train_preset="" # v2: training preset (default: hparams/presets/bench.yaml for d
 results_dir=""  # v2: committed results (default: results/bench_v2 for synth demo,
                 # results/bench_v2_<corpus>_<preset> otherwise)
 nthreads=1      # v2: torch threads per process (the same bytes need the same number)
+snr_range=""    # v2: "[low, high]": the multi-condition variant (above)
 . "$root/tools/parse_options.sh"
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 case "$protocol" in v1|v2) ;; *) die "--protocol is v1 or v2 (got '$protocol')" ;; esac
@@ -72,14 +82,20 @@ for s in $seeds; do [[ $s =~ ^[0-9]+$ ]] || die "--seeds are whole numbers (got 
 [ -n "$data_dir" ] || data_dir=data/$corpus
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 if [ "$protocol" = v2 ]; then
-  [ -n "$bench_dir" ] || bench_dir=exp/bench_v2_${corpus}_${preset}
+  variant=v2
+  if [ -n "$snr_range" ]; then
+    python3 -c 'import sys, yaml; from iaug.mixing import snr_range; snr_range(yaml.safe_load(sys.argv[1]))' \
+      "$snr_range" 2>/dev/null || die "--snr_range is [low, high] in dB with low <= high (got '$snr_range')"
+    variant=v2_multi
+  fi
+  [ -n "$bench_dir" ] || bench_dir=exp/bench_${variant}_${corpus}_${preset}
   if [ -z "$train_preset" ]; then
     train_preset=bench_$preset; [ "$preset" = demo ] && train_preset=bench
   fi
   [ -f "hparams/presets/$train_preset.yaml" ] || die "no training preset hparams/presets/$train_preset.yaml (--train_preset)"
   if [ -z "$results_dir" ]; then
-    results_dir=results/bench_v2_${corpus}_$preset
-    [ "$corpus/$preset" = synth/demo ] && results_dir=results/bench_v2
+    results_dir=results/bench_${variant}_${corpus}_$preset
+    [ "$corpus/$preset" = synth/demo ] && results_dir=results/bench_$variant
   fi
   [ -n "$frontends" ] || die "--frontends names at least one front-end"
   for fe in $frontends; do

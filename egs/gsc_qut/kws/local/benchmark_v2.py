@@ -4,7 +4,7 @@ finished seed's committed results, and the report made from them alone.
 
     benchmark_v2.py noisy_dev --data_dir D --out DIR
     benchmark_v2.py collect --exp_dir E --data_dir D --out R/<frontend>/seed<N> \\
-        --frontend F --seed N --preset P
+        --frontend F --seed N --preset P [--snr_range "[low, high]"]
     benchmark_v2.py report R            # R = results/bench_v2: every committed seed
 
 ``noisy_dev``: the dev clips mixed with the *training* noise types (the
@@ -51,6 +51,10 @@ ROWS = [
     ("binarized_cleandev", "q on clean dev, the paper's choice"),
     ("importantaug_specaugment", "stage-B SNR of `importantaug`"),
 ]
+# The multi-condition variant (benchmark.sh --snr_range): the rows that differ
+# from ImportantAug in the mask alone or not at all, every noise drawn at one
+# SNR per utterance from the range, the generator trained likewise
+MULTI_ROWS = ["baseline", "noise", "null_importantaug", "importantaug"]
 FOCUS = "importantaug"
 # ImportantAug itself under another dev choice: shown and tested, but not a
 # rival in the verdict (the same method; often the very same system)
@@ -204,15 +208,34 @@ def preset_settings(preset_file):
                           for k in ("number_of_epochs", "patience")}}
 
 
+def row_choices(snr_range):
+    """[(row, how it was chosen)] of the main protocol, or of the multi-condition
+    variant with its SNR range [low, high]."""
+    if snr_range is None:
+        return ROWS
+    how = f"SNR per utterance from {snr_range[0]:g} to {snr_range[1]:g} dB"
+    return [(r, "-" if r == "baseline" else how) for r in MULTI_ROWS]
+
+
 def collect(args):
+    import yaml
+
     from benchmark import GeneratorAnalysis, set_key, sort_set_keys
+    from iaug.mixing import snr_range
     from iaug.scoring import read_results
 
     exp = args.exp_dir
     results = os.path.join(exp, "results.csv")
     if not os.path.isfile(results):
         sys.exit(f"collect: {results} missing: score the rows first (benchmark.sh --protocol v2)")
-    rows = [r for r, _ in ROWS]
+    multi = None
+    if args.snr_range is not None:
+        try:
+            multi = list(snr_range(yaml.safe_load(args.snr_range)))
+        except (ValueError, yaml.YAMLError):
+            sys.exit(f"collect: --snr_range is [low, high] in dB with low <= high (got {args.snr_range!r})")
+    choices = row_choices(multi)
+    rows = [r for r, _ in choices]
     missing = [r for r in rows if not os.path.isdir(os.path.join(exp, r))]
     if missing:
         sys.exit(f"collect: {exp} lacks row(s) {', '.join(missing)}: the seed has not finished")
@@ -257,7 +280,7 @@ def collect(args):
         if os.path.isfile(path):
             wall[name] = float(open(path).read())
     dev_choices = {}
-    for name in CHOICES:
+    for name in CHOICES if multi is None else ():
         dev_choices[name] = {"clean": selection(os.path.join(exp, f"{name}_cleandev.selection.json")),
                              "clean+noisy": selection(os.path.join(exp, f"{name}.selection.json"))}
     dev_scores = {}
@@ -276,12 +299,14 @@ def collect(args):
         "test_sets": keys,
         "num_utts": {k: sum(1 for kk, _ in refs if kk == k) for k in keys},
         "rows": {r: {"system": os.path.basename(os.path.realpath(os.path.join(exp, r))), "dev_choice": how}
-                 for r, how in ROWS},
+                 for r, how in choices},
         "systems": systems,
         "dev_choices": dev_choices,
         "dev_scores": dev_scores,
         "generator": generator,
     }
+    if multi is not None:  # the main protocol's records keep their bytes
+        record["snr_range"] = multi
     os.makedirs(args.out, exist_ok=True)
     changed = []
     write_if_changed(os.path.join(args.out, "decisions.csv.gz"), gzip_bytes(out_csv.getvalue()), changed)
@@ -350,22 +375,33 @@ def matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, n
     pairs differ in the mask alone: every stage-B candidate against the
     conventional-noise candidate of the same SNR on the dev sets (from the dev
     sweep), and on the test sets the paper's -12.5 dB row against Null
-    ImportantAug (the all-ones mask at -12.5 dB)."""
-    from benchmark import pooled_mcnemar
+    ImportantAug (the all-ones mask at -12.5 dB). In the multi-condition
+    variant every row draws its SNR from the same range: the pair is
+    ImportantAug and Null ImportantAug themselves, on the test sets."""
+    from benchmark import pooled_mcnemar, snr_text
     from iaug.stats import mean_ci, paired_t
 
     def ci(values):
         m, h = mean_ci(values)
         return f"{m:.2f}" + ("" if h != h else f" ± {h:.2f}")
 
-    md = ["", "### The mask's own effect: the same SNR with and without the generator's mask", "",
-          "The rows above differ in their dev-chosen SNR as well as in the mask. Here only the mask "
-          "differs: ImportantAug's stage-B candidates against the conventional-noise candidate of the "
-          "same SNR (dev sets: clean dev, and the mean over clean dev and dev in the training noise "
-          "types at every test SNR, each set weighing the same; no test set is used), and on the test "
-          "sets the paper's -12.5 dB row against Null ImportantAug (the all-ones mask at -12.5 dB). "
-          "Error rate (%), mean ± 95 % CI over seeds; Δ = with mask minus without (negative: the mask "
-          "helps); t: paired t test over seeds.", "",
+    multi = seeds[seed_dirs[0]][0].get("snr_range")
+    if multi is not None:
+        masked, pair_snr = "importantaug", snr_text(multi)
+        intro = ("ImportantAug and Null ImportantAug (the all-ones mask) draw their noise from the same "
+                 f"SNR range ({pair_snr} dB): they differ in the mask alone. Error rate (%) on the test sets, "
+                 "mean ± 95 % CI over seeds; Δ = with mask minus without (negative: the mask helps); "
+                 "t: paired t test over seeds.")
+    else:
+        masked, pair_snr = "importantaug_paper", "-12.5"
+        intro = ("The rows above differ in their dev-chosen SNR as well as in the mask. Here only the mask "
+                 "differs: ImportantAug's stage-B candidates against the conventional-noise candidate of the "
+                 "same SNR (dev sets: clean dev, and the mean over clean dev and dev in the training noise "
+                 "types at every test SNR, each set weighing the same; no test set is used), and on the test "
+                 "sets the paper's -12.5 dB row against Null ImportantAug (the all-ones mask at -12.5 dB). "
+                 "Error rate (%), mean ± 95 % CI over seeds; Δ = with mask minus without (negative: the mask "
+                 "helps); t: paired t test over seeds.")
+    md = ["", "### The mask's own effect: the same SNR with and without the generator's mask", "", intro, "",
           "| SNR (dB) | sets | with mask | plain noise | Δ | seeds where the mask helps | t p |",
           "|---|---|---|---|---|---|---|"]
     snrs = sorted({float(name[len("importantaug_snr"):]) for d in seed_dirs
@@ -383,17 +419,16 @@ def matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, n
             diff, p = paired_t(a, b)
             md.append(f"| {tag} | {label} | {ci(a)} | {ci(b)} | {diff:+.2f} | "
                       f"{sum(x < y for x, y in zip(a, b))} of {len(a)} | {fmt_p(p)} |")
-    if "importantaug_paper" in rows and "null_importantaug" in rows:
+    if masked in rows and "null_importantaug" in rows:
         for label, group, per_seed in (
-                ("test (clean)", ["test"], {d: (value[(d, "importantaug_paper", "test")],
+                ("test (clean)", ["test"], {d: (value[(d, masked, "test")],
                                                value[(d, "null_importantaug", "test")]) for d in seed_dirs}),
-                ("test, noisy mean", noisy, {d: (per_seed_noisy[(d, "importantaug_paper")],
+                ("test, noisy mean", noisy, {d: (per_seed_noisy[(d, masked)],
                                                 per_seed_noisy[(d, "null_importantaug")]) for d in seed_dirs})):
             a, b = [per_seed[d][0] for d in seed_dirs], [per_seed[d][1] for d in seed_dirs]
             diff, p = paired_t(a, b)
-            only_a, only_b, p_mc = pooled_mcnemar(decisions_of, seed_dirs, "importantaug_paper",
-                                                  "null_importantaug", group)
-            md.append(f"| -12.5 | {label} | {ci(a)} | {ci(b)} | {diff:+.2f} | "
+            only_a, only_b, p_mc = pooled_mcnemar(decisions_of, seed_dirs, masked, "null_importantaug", group)
+            md.append(f"| {pair_snr} | {label} | {ci(a)} | {ci(b)} | {diff:+.2f} | "
                       f"{sum(x < y for x, y in zip(a, b))} of {len(a)} | {fmt_p(p)} "
                       f"(McNemar {only_a} / {only_b}, p = {fmt_p(p_mc)}) |")
     return md
@@ -415,9 +450,13 @@ def frontend_section(fe, folder, out_dir):
         seeds[d] = read_seed(d)
     first = seeds[seed_dirs[0]][0]
     keys = first["test_sets"]
+    multi = first.get("snr_range")
     for d in seed_dirs:
         if seeds[d][0]["test_sets"] != keys:
             sys.exit(f"report: {d} has other test sets than {seed_dirs[0]}")
+        if seeds[d][0].get("snr_range") != multi:  # one report, one setting
+            sys.exit(f"report: {d} was trained with SNR range {seeds[d][0].get('snr_range')}, "
+                     f"{seed_dirs[0]} with {multi}: keep each in a results folder of its own")
     rows = [r for r, _ in ROWS if all((r, "test") in seeds[d][2] for d in seed_dirs)]
     noisy = [k for k in keys if k != "test"]
     value = {}
@@ -439,7 +478,10 @@ def frontend_section(fe, folder, out_dir):
           f"every arm from the seed's baseline and the generator against it, at most "
           f"{first['max_epochs']} epochs, stopped after {first['patience']} epoch(s) without a better "
           "dev loss (best dev-loss epoch kept). Test utterances per set: "
-          + ", ".join(f"{k} {first['num_utts'][k]}" for k in keys) + "."]
+          + ", ".join(f"{k} {first['num_utts'][k]}" for k in keys) + "."
+          + ("" if multi is None else
+             f" Multi-condition variant: the generator (stage A) and every row but the baseline "
+             f"trained with one SNR per utterance drawn from {snr_text(multi)} dB; no dev choice.")]
 
     # verdict
     tests = {}
@@ -494,7 +536,7 @@ def frontend_section(fe, folder, out_dir):
                "significantly below each. Not counted as rivals: "
                + ", ".join(f"`{r}`" for r in SAME_METHOD) + " (ImportantAug under another dev choice)."]
 
-    labels = {r: f"{r} ({how})" if how != "-" else r for r, how in ROWS}
+    labels = {r: f"{r} ({how})" if how != "-" else r for r, how in row_choices(multi)}
     md += ["", "### Error rate (%)", "",
            f"Mean ± 95 % CI half-width over seeds (t distribution; `n` = seeds where one). Rows "
            "and how each was chosen (dev choices never use the test noise types):", "",
@@ -523,7 +565,18 @@ def frontend_section(fe, folder, out_dir):
             cells += [f"{diff:+.2f}", f"{a_only} / {b_only}, p = {fmt_p(p_mc)}", fmt_p(p_t), out]
         md.append(f"| {r} | " + " | ".join(cells) + " |")
 
-    md += ["", "### Dev choices", "",
+    if first["dev_choices"]:
+        md += dev_choice_table(seeds, seed_dirs)
+    md += training_table(seeds, seed_dirs, rows, n)
+    md += matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, noisy, rows)
+    md += generator_section(seeds, seed_dirs, fe, out_dir, first, n)
+    snr_figure(stats, rows, noisy, os.path.join(out_dir, f"{fe}_snr.png"))
+    md += ["", f"![error against SNR, {fe}]({fe}_snr.png)", ""]
+    return md
+
+
+def dev_choice_table(seeds, seed_dirs):
+    md = ["", "### Dev choices", "",
            "Clean dev: the paper's (lowest clean dev error of the best checkpoint). Clean+noisy dev: "
            "lowest mean error over the clean dev set and the dev set mixed with the training noise "
            "types at each test SNR (each set weighs the same). Chosen system per seed:", "",
@@ -533,8 +586,11 @@ def frontend_section(fe, folder, out_dir):
         ch = seeds[d][0]["dev_choices"]
         md.append(f"| {seeds[d][0]['seed']} | " + " | ".join(
             f"{ch[c]['clean']['chosen']} | {ch[c]['clean+noisy']['chosen']}" for c in CHOICES) + " |")
+    return md
 
-    md += ["", "### Training", "",
+
+def training_table(seeds, seed_dirs, rows, n):
+    md = ["", "### Training", "",
            "Epochs trained (mean over seeds, min–max; `*`: some seed reached the maximum without "
            "stopping early), the best (kept) epoch, and wall time of the row's system and of its "
            "whole dev sweep (min, mean over seeds; ImportantAug rows also need the generator).", "",
@@ -542,7 +598,7 @@ def frontend_section(fe, folder, out_dir):
 
     def sweep_of(record, row):
         base = row.split("_cleandev")[0]
-        if base in CHOICES:
+        if base in record["dev_choices"]:
             return list(record["dev_choices"][base]["clean"]["scores"])
         return [record["rows"][row]["system"]]
 
@@ -571,11 +627,15 @@ def frontend_section(fe, folder, out_dir):
     if runs:
         md += ["", f"Whole run of one seed on this front-end (training, dev and test scoring): "
                f"{sum(runs) / len(runs) / 60:.0f} min on average ({min(runs) / 60:.0f}–{max(runs) / 60:.0f})."]
+    return md
 
-    md += matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, noisy, rows)
+
+def generator_section(seeds, seed_dirs, fe, out_dir, first, n):
+    from benchmark import snr_text
+    from iaug.stats import mean_ci
 
     reports = [seeds[d][0]["generator"] for d in seed_dirs]
-    md += ["", "### What the generator learned", "",
+    md = ["", "### What the generator learned", "",
            f"Dev set, dev noise (training noise types) at {snr_text(reports[0]['snr_db'])} dB, the seed's frozen "
            "baseline: mean mask (1 = noise let through), share of the unmasked noise energy the mask "
            "lets through, and the baseline's accuracy (%) on clean, unmasked-noise and masked-noise "
@@ -588,8 +648,6 @@ def frontend_section(fe, folder, out_dir):
     if os.path.isfile(os.path.join(out_dir, png)):
         md += ["", f"Importance maps of seed {first['seed']}'s generator (front-end `{fe}`):", "",
                f"![importance maps, {fe}]({png})"]
-    snr_figure(stats, rows, noisy, os.path.join(out_dir, f"{fe}_snr.png"))
-    md += ["", f"![error against SNR, {fe}]({fe}_snr.png)", ""]
     return md
 
 
@@ -634,6 +692,7 @@ def main(argv=None):
     c.add_argument("--seed", type=int, required=True)
     c.add_argument("--preset", required=True, help="the training preset file")
     c.add_argument("--run_wall_s", type=float, help="wall time of the whole run (timing.json)")
+    c.add_argument("--snr_range", help="the multi-condition variant's SNR range, \"[low, high]\"")
     r = sub.add_parser("report", help="report.md from the committed seeds")
     r.add_argument("results_dir")
     args = ap.parse_args(argv)

@@ -1,6 +1,7 @@
 # Protocol v2 of benchmark.sh (sourced by it after the data stages; see its
 # header). Needs: root, corpus, preset, data_dir, bench_dir, device, nj,
-# nthreads, seeds, frontends, train_preset, results_dir.
+# nthreads, seeds, frontends, train_preset, results_dir, snr_range (empty: the
+# main protocol; "[low, high]": the multi-condition variant).
 
 preset=$train_preset preset_file=hparams/presets/$train_preset.yaml
 manifests=$data_dir/manifests
@@ -10,16 +11,19 @@ stage=0 stop_stage=0 stage_now=v2
 export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
 . "$root/tools/recipe_lib.sh"
 
-# the rows, as ROWS in local/benchmark_v2.py
+# the rows, as ROWS (MULTI_ROWS) in local/benchmark_v2.py
 rows=(baseline noise noise_cleandev sb_augment specaugment null_importantaug importantaug
       importantaug_cleandev importantaug_paper binarized binarized_cleandev importantaug_specaugment)
+[ -z "$snr_range" ] || rows=(baseline noise null_importantaug importantaug)
 test_sets=("$manifests/test.csv")
 for f in "$manifests"/noisy/*.csv; do [ -e "$f" ] && test_sets+=("$f"); done
 
-log "noisy dev set (dev clips + training noise types) -> $bench_dir/noisy_dev"
-read -r -a noisy_dev < <(python3 local/benchmark_v2.py noisy_dev --data_dir "$data_dir" \
-  --out "$bench_dir/noisy_dev" | tail -n 1)
-[ ${#noisy_dev[@]} -gt 0 ] || die "no noisy dev set made"
+if [ -z "$snr_range" ]; then
+  log "noisy dev set (dev clips + training noise types) -> $bench_dir/noisy_dev"
+  read -r -a noisy_dev < <(python3 local/benchmark_v2.py noisy_dev --data_dir "$data_dir" \
+    --out "$bench_dir/noisy_dev" | tail -n 1)
+  [ ${#noisy_dev[@]} -gt 0 ] || die "no noisy dev set made"
+fi
 
 # candidates NAME KEY LIST TAG: train one system NAME_<TAG><value> per value
 # of LIST (hparams/NAME.yaml after the preset); their names go to cands_<NAME>
@@ -42,6 +46,25 @@ v2_run() {  # v2_run seed<N>_<frontend>: one seed on one front-end, self-contain
   mkdir -p "$exp_dir"
   log "seed $seed, front-end $fe -> $exp_dir"
   train train_recognizer.py hparams/baseline.yaml baseline
+  if [ -n "$snr_range" ]; then  # multi-condition: one SNR per utterance in the range, everywhere
+    train train_generator.py hparams/generator.yaml generator --snr_db "$snr_range"
+    for name in noise null_importantaug importantaug; do
+      train train_recognizer.py "hparams/$name.yaml" "$name" --snr_db "$snr_range"
+    done
+  else
+    v2_rows
+  fi
+
+  log "seed $seed, $fe: every row on every test set -> $exp_dir/results.csv"
+  python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "${rows[@]}" --manifest "${test_sets[@]}" \
+    --results_csv "$exp_dir/results.csv" --device "${device/cuda/cuda:0}" > "$exp_dir/evaluation.log"
+  python3 local/benchmark_v2.py collect --exp_dir "$exp_dir" --data_dir "$data_dir" --out "$out" \
+    --frontend "$fe" --seed "$seed" --preset "$preset_file" --run_wall_s $((SECONDS - t0)) \
+    ${snr_range:+--snr_range "$snr_range"}
+  log "seed $seed, $fe: finished"
+}
+
+v2_rows() {  # the main protocol's systems, dev choices and links (v2_run's locals)
   candidates noise snr_db snr_candidates snr
   train train_generator.py hparams/generator.yaml generator
   candidates importantaug snr_db snr_candidates snr
@@ -69,13 +92,6 @@ v2_run() {  # v2_run seed<N>_<frontend>: one seed on one front-end, self-contain
   name=$(basename "$(readlink "$exp_dir/importantaug")")
   train train_recognizer.py hparams/importantaug_specaugment.yaml importantaug_specaugment \
     --snr_db "${name#importantaug_snr}"
-
-  log "seed $seed, $fe: every row on every test set -> $exp_dir/results.csv"
-  python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "${rows[@]}" --manifest "${test_sets[@]}" \
-    --results_csv "$exp_dir/results.csv" --device "${device/cuda/cuda:0}" > "$exp_dir/evaluation.log"
-  python3 local/benchmark_v2.py collect --exp_dir "$exp_dir" --data_dir "$data_dir" --out "$out" \
-    --frontend "$fe" --seed "$seed" --preset "$preset_file" --run_wall_s $((SECONDS - t0))
-  log "seed $seed, $fe: finished"
 }
 
 items=()
