@@ -385,23 +385,22 @@ def matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, n
         m, h = mean_ci(values)
         return f"{m:.2f}" + ("" if h != h else f" ± {h:.2f}")
 
+    legend = ("Error rate (%), mean ± 95 % CI over seeds; Δ = with mask minus without (negative: the mask "
+              "helps); t: paired t test over seeds.")
     multi = seeds[seed_dirs[0]][0].get("snr_range")
     if multi is not None:
         masked, pair_snr = "importantaug", snr_text(multi)
         intro = ("ImportantAug and Null ImportantAug (the all-ones mask) draw their noise from the same "
-                 f"SNR range ({pair_snr} dB): they differ in the mask alone. Error rate (%) on the test sets, "
-                 "mean ± 95 % CI over seeds; Δ = with mask minus without (negative: the mask helps); "
-                 "t: paired t test over seeds.")
+                 f"SNR range ({pair_snr} dB): on the test sets they differ in the mask alone. ")
     else:
         masked, pair_snr = "importantaug_paper", "-12.5"
         intro = ("The rows above differ in their dev-chosen SNR as well as in the mask. Here only the mask "
                  "differs: ImportantAug's stage-B candidates against the conventional-noise candidate of the "
                  "same SNR (dev sets: clean dev, and the mean over clean dev and dev in the training noise "
                  "types at every test SNR, each set weighing the same; no test set is used), and on the test "
-                 "sets the paper's -12.5 dB row against Null ImportantAug (the all-ones mask at -12.5 dB). "
-                 "Error rate (%), mean ± 95 % CI over seeds; Δ = with mask minus without (negative: the mask "
-                 "helps); t: paired t test over seeds.")
-    md = ["", "### The mask's own effect: the same SNR with and without the generator's mask", "", intro, "",
+                 "sets the paper's -12.5 dB row against Null ImportantAug (the all-ones mask at -12.5 dB). ")
+    md = ["", "### The mask's own effect: the same SNR with and without the generator's mask", "",
+          intro + legend, "",
           "| SNR (dB) | sets | with mask | plain noise | Δ | seeds where the mask helps | t p |",
           "|---|---|---|---|---|---|---|"]
     snrs = sorted({float(name[len("importantaug_snr"):]) for d in seed_dirs
