@@ -212,32 +212,46 @@ def test_multi_condition_report_from_committed_files(tmp_path):
     assert "Traceback" not in out.stderr
 
 
-def test_committed_report_is_current_and_results_md_quotes_it(tmp_path):
-    """The committed report is what the committed seeds give today, and the
-    v2 section of RESULTS.md quotes it: every quoted (``> ``) line there is a
-    line of the report, and the verdict and the mean error table of every
-    front-end are quoted (the section opens with them), so neither can go
-    stale."""
-    committed_dir = os.path.join(KWS, "results", "bench_v2")
-    copy = tmp_path / "bench_v2"
+def remade_report(name, tmp_path):
+    """The report of the committed folder results/<name>, remade from its
+    seeds in a copy; it must be the committed report.md."""
+    committed_dir = os.path.join(KWS, "results", name)
+    copy = tmp_path / name
     for fe in os.listdir(committed_dir):
         if os.path.isdir(os.path.join(committed_dir, fe)):
             shutil.copytree(os.path.join(committed_dir, fe), copy / fe)
     out = subprocess.run([sys.executable, V2, "report", str(copy)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    made = (copy / "report.md").read_text().replace("report RESULTS_DIR", "report results/bench_v2")
+    made = (copy / "report.md").read_text().replace("report RESULTS_DIR", f"report results/{name}")
     with open(os.path.join(committed_dir, "report.md"), encoding="utf-8") as f:
-        assert f.read() == made, "results/bench_v2/report.md is stale: remake it (benchmark_v2.py report)"
+        assert f.read() == made, f"results/{name}/report.md is stale: remake it (benchmark_v2.py report)"
+    return made
+
+
+def test_committed_report_is_current_and_results_md_quotes_it(tmp_path):
+    """The committed reports (the main protocol's and, once it has seeds, the
+    multi-condition variant's) are what their committed seeds give today, and
+    the v2 section of RESULTS.md quotes them: every quoted (``> ``) line there
+    is a line of one of them, and the verdict and the mean error table of
+    every front-end are quoted (the section opens with the main protocol's),
+    so neither can go stale."""
+    made = remade_report("bench_v2", tmp_path)
+    report_lines = set(made.splitlines())
+    required = []
+    for name in ("bench_v2", "bench_v2_multi"):
+        if name == "bench_v2_multi" and not os.path.isdir(os.path.join(KWS, "results", name)):
+            continue
+        text = made if name == "bench_v2" else remade_report(name, tmp_path)
+        report_lines |= set(text.splitlines())
+        verdicts = [line for line in text.splitlines() if line.startswith("ImportantAug (`importantaug`) **")]
+        means = [table.split("\n\n")[1] for table in text.split("### Error rate (%)\n")[1:]]
+        assert verdicts and len(means) == len(verdicts) and all(t.startswith("| system |") for t in means)
+        required += verdicts + [line for t in means for line in t.splitlines()]
     with open(os.path.join(KWS, "RESULTS.md"), encoding="utf-8") as f:
         section = f.read().split("## Benchmark protocol v2")[1].split("\n## ")[0]
-    report_lines = set(made.splitlines())
     quoted = [line[2:] for line in section.splitlines() if line.startswith("> ")]
     assert [line for line in quoted if line not in report_lines] == []
-    verdicts = [line for line in made.splitlines() if line.startswith("ImportantAug (`importantaug`) **")]
-    assert verdicts and [line for line in verdicts if line not in quoted] == []
-    means = [table.split("\n\n")[1] for table in made.split("### Error rate (%)\n")[1:]]
-    assert len(means) == len(verdicts) and all(t.startswith("| system |") for t in means)
-    assert [line for t in means for line in t.splitlines() if line not in quoted] == []
+    assert [line for line in required if line not in quoted] == []
 
 
 def committed(results, fe):
