@@ -205,6 +205,20 @@ def test_multi_condition_report_from_committed_files(tmp_path):
     assert "| -12.5 to 15 | test (clean) | 10.00 ± 0.00 | 15.00 ± 0.00 | -5.00 | 5 of 5 |" in md
     assert "| -12.5 to 15 | test, noisy mean | 10.00 ± 0.00 | 20.00 ± 0.00 | -10.00 | 5 of 5 |" in md
     assert "### Dev choices" not in md and "dev noise (training noise types) at -12.5 to 15 dB" in md
+    assert "No seed of these in `bench_v2/paper/` beside this folder: nothing to compare." in md
+    # beside the main protocol's seeds 1-3 (the same baselines; its ImportantAug at 25 % error)
+    for seed in (1, 2, 3):
+        main = {r: (lambda i, k: i < 30) for r in ROWS}
+        main.update(baseline=wrong["baseline"], importantaug=lambda i, k: i < 50)
+        write_fake_seed(tmp_path / "bench_v2" / "paper" / f"seed{seed}", seed,
+                        {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in main.items()})
+    subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True, check=True)
+    md = (results / "report.md").read_text()
+    assert "Seeds 1, 2, 3 of `bench_v2/paper/`. The baseline is the same system in both (same seed and " \
+           "settings): right and wrong on the same utterances in 9 of the 9 (seed, test set) pairs." in md
+    assert "| multi:importantaug | 10.00 ± 0.00 | 10.00 ± 0.00 | - | - | - | - |" in md
+    assert "| main:importantaug | 25.00 ± 0.00 | 25.00 ± 0.00 | 90 / 0, p = " in md
+    assert "| main:noise | 15.00 ± 0.00 | 15.00 ± 0.00 | 30 / 0, p = " in md
     # a main-protocol seed among them: one line naming it
     write_fake_seed(results / "paper" / "seed6", 6, {r: (lambda i, k: i < 40) for r in ROWS})
     out = subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True)

@@ -568,9 +568,62 @@ def frontend_section(fe, folder, out_dir):
         md += dev_choice_table(seeds, seed_dirs)
     md += training_table(seeds, seed_dirs, rows, n)
     md += matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, noisy, rows)
+    if multi is not None:
+        md += main_protocol_section(fe, seeds, seed_dirs, value, per_seed_noisy, decisions_of, keys, out_dir)
     md += generator_section(seeds, seed_dirs, fe, out_dir, first, n)
     snr_figure(stats, rows, noisy, os.path.join(out_dir, f"{fe}_snr.png"))
     md += ["", f"![error against SNR, {fe}]({fe}_snr.png)", ""]
+    return md
+
+
+def main_protocol_section(fe, seeds, seed_dirs, value, per_seed_noisy, decisions_of, keys, out_dir):
+    """The multi-condition variant against the main protocol's rows of the
+    same seeds and front-end (``bench_v2`` beside the variant's folder): the
+    baselines must be the same systems (same decisions), and the variant's
+    ImportantAug is tested against every main row."""
+    from benchmark import pooled_mcnemar
+    from iaug.stats import mean_ci, paired_t
+
+    main_dir = os.path.join(os.path.dirname(os.path.abspath(out_dir)), "bench_v2", fe)
+    pairs = {d: os.path.join(main_dir, os.path.basename(d)) for d in seed_dirs}
+    pairs = {d: m for d, m in pairs.items() if os.path.isfile(os.path.join(m, "seed.json"))}
+    md = ["", "### Against the main protocol's rows (the same seeds)", ""]
+    if not pairs:
+        return md + [f"No seed of these in `bench_v2/{fe}/` beside this folder: nothing to compare."]
+    main = {d: read_seed(m)[2] for d, m in pairs.items()}
+    ds = list(pairs)
+    noisy = [k for k in keys if k != "test"]
+    same = sum(main[d][("baseline", k)] == decisions_of(d, "baseline", k) for d in ds for k in keys)
+    md += [f"Seeds {', '.join(os.path.basename(d)[4:] for d in ds)} of `bench_v2/{fe}/`. The baseline "
+           f"is the same system in both (same seed and settings): right and wrong on the same utterances in {same} of "
+           f"the {len(ds) * len(keys)} (seed, test set) pairs. `multi:` rows are this variant's. Error rate "
+           "(%), mean ± 95 % CI over these seeds; ImportantAug of this variant against each row: McNemar "
+           "pooled over seeds (only it / only the row right) and paired t over seeds.", "",
+           "| row | clean | noisy mean | clean: McNemar | clean: t p | noisy: McNemar | noisy: t p |",
+           "|---|---|---|---|---|---|---|"]
+
+    def ci(values):
+        m, h = mean_ci(values)
+        return f"{m:.2f}" + ("" if h != h else f" ± {h:.2f}")
+
+    def of(d, row, k):
+        return main[d].get((row[5:], k)) if row.startswith("main:") else decisions_of(d, row[6:], k)
+
+    main_rows = [r for r, _ in ROWS if r != "baseline" and all((r, "test") in main[d] for d in ds)]
+    for row in [f"multi:{r}" for r in MULTI_ROWS[1:]] + [f"main:{r}" for r in main_rows]:
+        clean = [100.0 * sum(not v for v in of(d, row, "test").values()) / len(of(d, row, "test")) for d in ds]
+        noisy_mean = [sum(100.0 * sum(not v for v in of(d, row, k).values()) / len(of(d, row, k))
+                          for k in noisy) / len(noisy) for d in ds]
+        cells = [row, ci(clean), ci(noisy_mean)]
+        if row == f"multi:{FOCUS}":
+            cells += ["-"] * 4
+        else:
+            focus_clean = [value[(d, FOCUS, "test")] for d in ds]
+            focus_noisy = [per_seed_noisy[(d, FOCUS)] for d in ds]
+            for group, a, b in ((["test"], focus_clean, clean), (noisy, focus_noisy, noisy_mean)):
+                only_a, only_b, p = pooled_mcnemar(of, ds, f"multi:{FOCUS}", row, group)
+                cells += [f"{only_a} / {only_b}, p = {fmt_p(p)}", fmt_p(paired_t(a, b)[1])]
+        md.append("| " + " | ".join(cells) + " |")
     return md
 
 
