@@ -84,6 +84,7 @@ CHECKS = {
     "snr_db": (float, None), "q": (float, 0.0),
 }
 
+
 def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

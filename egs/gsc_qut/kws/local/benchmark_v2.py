@@ -353,6 +353,19 @@ def read_seed(folder):
     return record, timing, decisions
 
 
+def error_rate(decisions):
+    """% wrong of {utterance: right?}."""
+    return 100.0 * sum(not v for v in decisions.values()) / len(decisions)
+
+
+def ci(values):
+    """Mean ± 95 % CI half-width over seeds, as the tables show it (no ± for one seed)."""
+    from iaug.stats import mean_ci
+
+    m, h = mean_ci(values)
+    return f"{m:.2f}" + ("" if h != h else f" ± {h:.2f}")
+
+
 def fmt_p(p):
     return "-" if p != p else f"{p:.3g}"
 
@@ -379,11 +392,7 @@ def matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, n
     variant every row draws its SNR from the same range: the pair is
     ImportantAug and Null ImportantAug themselves, on the test sets."""
     from benchmark import pooled_mcnemar, snr_text
-    from iaug.stats import mean_ci, paired_t
-
-    def ci(values):
-        m, h = mean_ci(values)
-        return f"{m:.2f}" + ("" if h != h else f" ± {h:.2f}")
+    from iaug.stats import paired_t
 
     legend = ("Error rate (%), mean ± 95 % CI over seeds; Δ = with mask minus without (negative: the mask "
               "helps); t: paired t test over seeds.")
@@ -436,7 +445,7 @@ def matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, n
 def frontend_section(fe, folder, out_dir):
     from benchmark import (error_table, noisy_mean, pooled_mcnemar, reduction_tables, seed_stats, snr_figure,
                            snr_text)
-    from iaug.stats import mean_ci, paired_t
+    from iaug.stats import paired_t
     from iaug.scoring import relative_reduction
 
     seed_dirs = sorted(glob.glob(os.path.join(folder, "seed*")),
@@ -461,7 +470,7 @@ def frontend_section(fe, folder, out_dir):
     value = {}
     for d in seed_dirs:
         for (row, k), dec in seeds[d][2].items():
-            value[(d, row, k)] = 100.0 * sum(not v for v in dec.values()) / len(dec)
+            value[(d, row, k)] = error_rate(dec)
     per_seed_noisy = {(d, r): sum(value[(d, r, k)] for k in noisy) / len(noisy) for d in seed_dirs for r in rows}
     value.update({(d, r, NOISY): v for (d, r), v in per_seed_noisy.items()})
     stats = seed_stats(value, seed_dirs, rows, keys + [NOISY])
@@ -582,7 +591,7 @@ def main_protocol_section(fe, seeds, seed_dirs, value, per_seed_noisy, decisions
     baselines must be the same systems (same decisions), and the variant's
     ImportantAug is tested against every main row."""
     from benchmark import pooled_mcnemar
-    from iaug.stats import mean_ci, paired_t
+    from iaug.stats import paired_t
 
     main_dir = os.path.join(os.path.dirname(os.path.abspath(out_dir)), "bench_v2", fe)
     pairs = {d: os.path.join(main_dir, os.path.basename(d)) for d in seed_dirs}
@@ -602,18 +611,13 @@ def main_protocol_section(fe, seeds, seed_dirs, value, per_seed_noisy, decisions
            "| row | clean | noisy mean | clean: McNemar | clean: t p | noisy: McNemar | noisy: t p |",
            "|---|---|---|---|---|---|---|"]
 
-    def ci(values):
-        m, h = mean_ci(values)
-        return f"{m:.2f}" + ("" if h != h else f" ± {h:.2f}")
-
     def of(d, row, k):
         return main[d].get((row[5:], k)) if row.startswith("main:") else decisions_of(d, row[6:], k)
 
     main_rows = [r for r, _ in ROWS if r != "baseline" and all((r, "test") in main[d] for d in ds)]
     for row in [f"multi:{r}" for r in MULTI_ROWS[1:]] + [f"main:{r}" for r in main_rows]:
-        clean = [100.0 * sum(not v for v in of(d, row, "test").values()) / len(of(d, row, "test")) for d in ds]
-        noisy_mean = [sum(100.0 * sum(not v for v in of(d, row, k).values()) / len(of(d, row, k))
-                          for k in noisy) / len(noisy) for d in ds]
+        clean = [error_rate(of(d, row, "test")) for d in ds]
+        noisy_mean = [sum(error_rate(of(d, row, k)) for k in noisy) / len(noisy) for d in ds]
         cells = [row, ci(clean), ci(noisy_mean)]
         if row == f"multi:{FOCUS}":
             cells += ["-"] * 4
