@@ -29,10 +29,11 @@
 #
 # The multi-condition variant (--snr_range "[low, high]"; the change RESULTS.md
 # names to try next): stage A and stage B draw one SNR per utterance from the
-# range, and so do the rows that ImportantAug is matched against: the seed's
-# baseline (the same bytes as in the main protocol), conventional noise, Null
-# ImportantAug (the same noise without the mask) and ImportantAug; no dev
-# choice (the range is the setting). Committed apart, in results/bench_v2_multi/:
+# range, and so does the row that ImportantAug is matched against: the seed's
+# baseline (the same bytes as in the main protocol), conventional noise (the
+# same noise without the mask; Null ImportantAug would be this very row) and
+# ImportantAug; no dev choice (the range is the setting). Committed apart, in
+# results/bench_v2_multi/:
 #
 #   ./benchmark.sh --protocol v2 --snr_range "[-12.5, 15]" --seeds 1 --frontends paper --nj 1
 #

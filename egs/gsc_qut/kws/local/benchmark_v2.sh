@@ -14,7 +14,7 @@ export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
 # the rows, as ROWS (MULTI_ROWS) in local/benchmark_v2.py
 rows=(baseline noise noise_cleandev sb_augment specaugment null_importantaug importantaug
       importantaug_cleandev importantaug_paper binarized binarized_cleandev importantaug_specaugment)
-[ -z "$snr_range" ] || rows=(baseline noise null_importantaug importantaug)
+[ -z "$snr_range" ] || rows=(baseline noise importantaug)
 test_sets=("$manifests/test.csv")
 for f in "$manifests"/noisy/*.csv; do [ -e "$f" ] && test_sets+=("$f"); done
 
@@ -48,7 +48,7 @@ v2_run() {  # v2_run seed<N>_<frontend>: one seed on one front-end, self-contain
   train train_recognizer.py hparams/baseline.yaml baseline
   if [ -n "$snr_range" ]; then  # multi-condition: one SNR per utterance in the range, everywhere
     train train_generator.py hparams/generator.yaml generator --snr_db "$snr_range"
-    for name in noise null_importantaug importantaug; do
+    for name in noise importantaug; do
       train train_recognizer.py "hparams/$name.yaml" "$name" --snr_db "$snr_range"
     done
   else
