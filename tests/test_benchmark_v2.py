@@ -146,6 +146,9 @@ def test_report_verdict_from_committed_files(tmp_path):
                         {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in good.items()})
         if seed <= 3:
             write_fake_seed(results / "stable" / f"seed{seed}", seed, same)
+    # paper seed 5 resumed after a stop: its run time (the last part's) is not a whole run's
+    (results / "paper" / "seed5" / "timing.json").write_text(
+        json.dumps({"wall_s": {r: 60.0 for r in ROWS}, "run_wall_s": 600, "resumed": True}))
     out = subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     md = (results / "report.md").read_text()
@@ -155,6 +158,8 @@ def test_report_verdict_from_committed_files(tmp_path):
     paper = md.split("## Front-end `stable`")[0]
     assert "- clean test: wins against `baseline`, `noise`" in paper
     assert "Seeds: 1, 2, 3, 4, 5 (n = 5)" in paper
+    assert ("Whole run of one seed on this front-end (training, dev and test scoring): 60 min on average "
+            "(60–60); seed(s) 5, resumed after a stop, left out.") in paper
     # the same lead on fewer seeds is not yet a verdict
     few = tmp_path / "few"
     for seed in (1, 2, 3):
@@ -383,6 +388,16 @@ def test_benchmark_v2_multi_condition_tiny(tmp_path, tiny_corpus):
         assert f.readline().strip().split(",") == ["ID", "set", "reference", *benchmark_v2.MULTI_ROWS]
     md = (tmp_path / "results" / "report.md").read_text()
     assert "Multi-condition variant" in md and "| -12.5 to 15 | test (clean) |" in md
+    assert "resumed" not in json.loads((folder / "timing.json").read_text())
+    # a run stopped before ImportantAug, resumed: the same decisions; its time is the last part's only
+    decisions = (folder / "decisions.csv.gz").read_bytes()
+    shutil.rmtree(exp / "importantaug")
+    proc = subprocess.run([*args, "--snr_range", "[-12.5, 15]"], capture_output=True, text=True, env=env,
+                          timeout=1500)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    assert "generator: done, skipping" in proc.stdout + proc.stderr
+    assert (folder / "decisions.csv.gz").read_bytes() == decisions
+    assert json.loads((folder / "timing.json").read_text())["resumed"] is True
     for bad in ("5", "[15, -12.5]", "[a, b]"):
         proc = subprocess.run([*args, "--snr_range", bad], capture_output=True, text=True, env=env)
         assert proc.returncode != 0 and "--snr_range is [low, high] in dB" in proc.stderr

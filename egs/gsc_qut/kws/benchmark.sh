@@ -39,6 +39,8 @@
 #
 # A rerun of a seed (same kind of machine, same --nthreads, default 1)
 # rewrites the same bytes; `collect` names any committed file that changed.
+# A stopped run, rerun with the same --bench_dir, trains only what is left;
+# its timing.json says "resumed" (the run time is the last part's only).
 # Then commit results/bench_v2/ (decisions.csv.gz, seed.json, timing.json,
 # importance_maps.png per front-end: ~0.2 MB a seed; report.md, *_snr.png).
 #

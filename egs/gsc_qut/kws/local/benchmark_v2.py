@@ -317,11 +317,13 @@ def collect(args):
     timing_json = os.path.join(args.out, "timing.json")
     timing = {"wall_s": wall, "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
               "cpu_count": os.cpu_count(), "run_wall_s": args.run_wall_s}
-    if os.path.isfile(timing_json):  # a rerun that trained nothing keeps the run's time
+    if args.resumed:  # run_wall_s is then the last part's time only
+        timing["resumed"] = True
+    elif os.path.isfile(timing_json):  # a rerun that trained nothing keeps the run's time
         with open(timing_json, encoding="utf-8") as f:
             old = json.load(f)
         if old.get("wall_s") == wall:
-            timing["run_wall_s"] = old.get("run_wall_s")
+            timing.update({k: old[k] for k in ("run_wall_s", "resumed") if k in old})
     from iaug.scoring import atomic_write
     atomic_write(timing_json, json.dumps(timing, indent=1, sort_keys=True) + "\n")
     png = os.path.join(args.out, "importance_maps.png")
@@ -682,10 +684,13 @@ def training_table(seeds, seed_dirs, rows, n):
         md.append(f"| {r} | {shown} | {sum(ep) / n:.1f} ({min(ep)}–{max(ep)}){'*' if hit else ''} | "
                   f"{sum(best) / n:.1f} | {sum(wall) / len(wall) if wall else float('nan'):.1f} | "
                   f"{sum(wall_sweep) / len(wall_sweep) if wall_sweep else float('nan'):.1f} |")
-    runs = [seeds[d][1].get("run_wall_s") for d in seed_dirs if seeds[d][1].get("run_wall_s")]
+    runs = [seeds[d][1].get("run_wall_s") for d in seed_dirs
+            if seeds[d][1].get("run_wall_s") and not seeds[d][1].get("resumed")]
+    resumed = [os.path.basename(d)[4:] for d in seed_dirs if seeds[d][1].get("resumed")]
     if runs:
         md += ["", f"Whole run of one seed on this front-end (training, dev and test scoring): "
-               f"{sum(runs) / len(runs) / 60:.0f} min on average ({min(runs) / 60:.0f}–{max(runs) / 60:.0f})."]
+               f"{sum(runs) / len(runs) / 60:.0f} min on average ({min(runs) / 60:.0f}–{max(runs) / 60:.0f})"
+               + (f"; seed(s) {', '.join(resumed)}, resumed after a stop, left out." if resumed else ".")]
     return md
 
 
@@ -751,6 +756,8 @@ def main(argv=None):
     c.add_argument("--seed", type=int, required=True)
     c.add_argument("--preset", required=True, help="the training preset file")
     c.add_argument("--run_wall_s", type=float, help="wall time of the whole run (timing.json)")
+    c.add_argument("--resumed", action="store_true",
+                   help="the run trained the rest of a seed stopped before: --run_wall_s is its last part only")
     c.add_argument("--snr_range", help="the multi-condition variant's SNR range, \"[low, high]\"")
     r = sub.add_parser("report", help="report.md from the committed seeds")
     r.add_argument("results_dir")

@@ -44,6 +44,8 @@ v2_run() {  # v2_run seed<N>_<frontend>: one seed on one front-end, self-contain
   local -a train_extra cands_noise cands_importantaug cands_binarized all
   mapfile -t train_extra < <(frontend_overrides "$fe")
   mkdir -p "$exp_dir"
+  local resumed="" done0  # systems finished before this run: a stopped run it resumes
+  done0=$(find "$exp_dir" -maxdepth 2 -name .done | wc -l)
   log "seed $seed, front-end $fe -> $exp_dir"
   train train_recognizer.py hparams/baseline.yaml baseline
   if [ -n "$snr_range" ]; then  # multi-condition: one SNR per utterance in the range, everywhere
@@ -55,11 +57,15 @@ v2_run() {  # v2_run seed<N>_<frontend>: one seed on one front-end, self-contain
     v2_rows
   fi
 
+  # a stopped run resumed (not a rerun of a collected seed that trained nothing):
+  # its wall time is the last part's only
+  [ "$done0" -eq 0 ] || { [ -f "$out/timing.json" ] &&
+    [ "$(find "$exp_dir" -maxdepth 2 -name .done | wc -l)" -eq "$done0" ]; } || resumed=--resumed
   log "seed $seed, $fe: every row on every test set -> $exp_dir/results.csv"
   python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "${rows[@]}" --manifest "${test_sets[@]}" \
     --results_csv "$exp_dir/results.csv" --device "${device/cuda/cuda:0}" > "$exp_dir/evaluation.log"
   python3 local/benchmark_v2.py collect --exp_dir "$exp_dir" --data_dir "$data_dir" --out "$out" \
-    --frontend "$fe" --seed "$seed" --preset "$preset_file" --run_wall_s $((SECONDS - t0)) \
+    --frontend "$fe" --seed "$seed" --preset "$preset_file" --run_wall_s $((SECONDS - t0)) $resumed \
     ${snr_range:+--snr_range "$snr_range"}
   log "seed $seed, $fe: finished"
 }
