@@ -98,11 +98,12 @@ def test_paired_t_over_seeds():
     assert paired_t([1.0], [2.0])[1] != paired_t([1.0], [2.0])[1]  # one seed: NaN
 
 
-def write_fake_seed(folder, seed, wrong, snr_range=None, rows=None):
+def write_fake_seed(folder, seed, wrong, snr_range=None, rows=None, corpus=None):
     """A committed seed in collect's format; ``wrong[row](i, set)``: is
     utterance i of that set wrong for that row. ``snr_range``: a seed of the
     multi-condition variant (its rows, no dev choice). ``rows``: the decision
-    columns, if not the protocol's rows."""
+    columns, if not the protocol's rows; ``corpus``: the corpus build's hash
+    in timing.json."""
     os.makedirs(folder)
     rows = rows or (ROWS if snr_range is None else benchmark_v2.MULTI_ROWS)
     sets = ["test", "qut_snr0", "qut_snr20"]
@@ -132,7 +133,8 @@ def write_fake_seed(folder, seed, wrong, snr_range=None, rows=None):
     with open(os.path.join(folder, "seed.json"), "w") as f:
         json.dump(record, f)
     with open(os.path.join(folder, "timing.json"), "w") as f:
-        json.dump({"wall_s": {r: 60.0 for r in rows}, "run_wall_s": 3600}, f)
+        json.dump({"wall_s": {r: 60.0 for r in rows}, "run_wall_s": 3600,
+                   **({"corpus_sha256": corpus, "machine": {"torch_cpu_capability": "AVX2"}} if corpus else {})}, f)
 
 
 def test_report_verdict_from_committed_files(tmp_path):
@@ -143,7 +145,8 @@ def test_report_verdict_from_committed_files(tmp_path):
     same = {r: (lambda i, k: i < 40) for r in ROWS}
     for seed in (1, 2, 3, 4, 5):
         write_fake_seed(results / "paper" / f"seed{seed}", seed,
-                        {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in good.items()})
+                        {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in good.items()},
+                        corpus="ab" * 32 if seed < 3 else "cd" * 32)
         if seed <= 3:
             write_fake_seed(results / "stable" / f"seed{seed}", seed, same)
     # paper seed 5 resumed after a stop: its run time (the last part's) is not a whole run's
@@ -158,6 +161,9 @@ def test_report_verdict_from_committed_files(tmp_path):
     paper = md.split("## Front-end `stable`")[0]
     assert "- clean test: wins against `baseline`, `noise`" in paper
     assert "Seeds: 1, 2, 3, 4, 5 (n = 5)" in paper
+    assert ("torch's CPU kernels in brackets: two builds of the same corpus differ in bytes where those differ, "
+            "and so do the systems): `abababababab` seeds 1 (AVX2), 2 (AVX2); `cdcdcdcdcdcd` seeds 3 (AVX2), "
+            "4 (AVX2); not recorded: seeds 5.") in paper
     assert ("Whole run of one seed on this front-end (training, dev and test scoring): 60 min on average "
             "(60–60); seed(s) 5, resumed after a stop, left out.") in paper
     # the same lead on fewer seeds is not yet a verdict
@@ -198,7 +204,8 @@ def test_multi_condition_report_from_committed_files(tmp_path):
         write_fake_seed(results / "paper" / f"seed{seed}", seed,
                         {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in wrong.items()},
                         snr_range=[-12.5, 15.0],
-                        rows=[*benchmark_v2.MULTI_ROWS, "null_importantaug"] if seed == 1 else None)
+                        rows=[*benchmark_v2.MULTI_ROWS, "null_importantaug"] if seed == 1 else None,
+                        corpus="ab" * 32 if seed < 3 else None)
     out = subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     md = (results / "report.md").read_text()
@@ -220,11 +227,14 @@ def test_multi_condition_report_from_committed_files(tmp_path):
         main = {r: (lambda i, k: i < 30) for r in ROWS}
         main.update(baseline=wrong["baseline"], importantaug=lambda i, k: i < 50)
         write_fake_seed(tmp_path / "bench_v2" / "paper" / f"seed{seed}", seed,
-                        {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in main.items()})
+                        {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in main.items()},
+                        corpus="ab" * 32 if seed == 1 else "cd" * 32)
     subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True, check=True)
     md = (results / "report.md").read_text()
-    assert "Seeds 1, 2, 3 of `bench_v2/paper/`. The baseline is the same system in both (same seed and " \
-           "settings): right and wrong on the same utterances in 9 of the 9 (seed, test set) pairs." in md
+    assert "Seeds 1, 2, 3 of `bench_v2/paper/`. The baseline has the same seed and settings in both, so on " \
+           "the same build of the corpus it is the same system: right and wrong on the same utterances in 9 of " \
+           "the 9 (seed, test set) pairs; the same corpus build in 1 of the 2 seeds where both record it " \
+           "(not recorded: 1)." in md
     assert "| multi:importantaug | 10.00 ± 0.00 | 10.00 ± 0.00 | - | - | - | - |" in md
     assert "| main:importantaug | 25.00 ± 0.00 | 25.00 ± 0.00 | 90 / 0, p = " in md
     assert "| main:noise | 15.00 ± 0.00 | 15.00 ± 0.00 | 30 / 0, p = " in md
@@ -312,7 +322,7 @@ def test_benchmark_v2_tiny_one_seed(tmp_path, tiny_corpus):
         proc.wait(timeout=1500)
         out.close()
         assert proc.returncode == 0, (tmp_path / f"{name}.log").read_text()[-4000:]
-    results = str(tmp_path / "results_b")
+    results, results_a = str(tmp_path / "results_b"), str(tmp_path / "results_a")
     for fe in ("paper", "stable"):
         folder = os.path.join(results, fe, "seed1")
         assert sorted(os.listdir(folder)) == ["decisions.csv.gz", "importance_maps.png", "seed.json",
@@ -337,8 +347,11 @@ def test_benchmark_v2_tiny_one_seed(tmp_path, tiny_corpus):
         assert 0 <= record["generator"]["noise_energy_share"] <= 1
         timing = json.load(open(os.path.join(folder, "timing.json")))
         assert timing["wall_s"]["baseline"] > 0
-    # the rerun from scratch: the same bytes
+        assert len(timing["corpus_sha256"]) == 64 and timing["machine"]["torch_cpu_capability"]
+    # the rerun from scratch: the same bytes, from the same corpus build
     assert committed(str(tmp_path / "results_a"), "paper") == committed(results, "paper")
+    timings = [json.load(open(os.path.join(r, "paper", "seed1", "timing.json"))) for r in (results, results_a)]
+    assert timings[0]["corpus_sha256"] == timings[1]["corpus_sha256"]
 
     md = open(os.path.join(results, "report.md")).read()
     for fe in ("paper", "stable"):

@@ -67,3 +67,23 @@ def test_a_copied_data_folder_gets_manifests_of_its_own(tmp_path):
     with open(copy / "manifests" / "train.csv") as f:
         wavs = [line.split(",")[2] for line in list(f)[1:]]
     assert wavs and all(w.startswith(str(copy.resolve())) for w in wavs), wavs[:2]
+
+
+def test_content_sha256_is_the_audio_wherever_it_lies(tmp_path):
+    """Two copies of a corpus in other folders hash the same; one changed
+    sample, or another file name, does not."""
+    from iaug.data.steps import content_sha256
+
+    def corpus(root, samples=b"\x01\x02" * 8):
+        (root / "a").mkdir(parents=True)
+        for name in ("x.wav", "y.wav"):
+            (root / "a" / name).write_bytes(samples + name.encode())
+        (root / "m.csv").write_text("ID,wav\n" + "".join(f"{n},{root / 'a' / n}\n" for n in ("x.wav", "y.wav")))
+        return content_sha256([root / "m.csv"], root)
+
+    first = corpus(tmp_path / "one")
+    assert corpus(tmp_path / "elsewhere" / "two") == first
+    assert corpus(tmp_path / "three", samples=b"\x01\x03" * 8) != first
+    (tmp_path / "one" / "a" / "x.wav").rename(tmp_path / "one" / "a" / "z.wav")
+    (tmp_path / "one" / "m.csv").write_text(f"ID,wav\nz,{tmp_path / 'one/a/z.wav'}\ny,{tmp_path / 'one/a/y.wav'}\n")
+    assert content_sha256([tmp_path / "one" / "m.csv"], tmp_path / "one") != first

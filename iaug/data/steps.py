@@ -1,6 +1,7 @@
 """The step machinery of both recipes' `local/prepare_data.py`: a log line
 format, steps that a rerun skips (`.done_<step>` markers holding their
 settings), one corpus per data folder, and archive fetching."""
+import csv
 import hashlib
 import json
 import os
@@ -61,6 +62,25 @@ def audio_fingerprint(root, skip=("downloads",), suffixes=(".wav", ".flac")):
                 st = os.stat(os.path.join(folder, name))
                 rel = os.path.relpath(os.path.join(folder, name), root)
                 digest.update(f"{rel}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def content_sha256(manifests, root):
+    """Hash of the bytes of every audio file the manifests list, each named by
+    its path relative to ``root``: the same for two builds of a corpus exactly
+    when their audio is the same, wherever the folders are (unlike
+    ``audio_fingerprint``, which holds the location and times)."""
+    import csv
+
+    root = Path(root).resolve()
+    wavs = set()
+    for manifest in manifests:
+        with open(manifest, newline="", encoding="utf-8") as f:
+            wavs.update(row["wav"] for row in csv.DictReader(f))
+    digest = hashlib.sha256()
+    for wav in sorted(wavs, key=lambda w: os.path.relpath(Path(w).resolve(), root)):
+        rel = os.path.relpath(Path(wav).resolve(), root)
+        digest.update(f"{rel}\t{hashlib.sha256(Path(wav).read_bytes()).hexdigest()}\n".encode())
     return digest.hexdigest()
 
 

@@ -27,6 +27,7 @@ import gzip
 import io
 import json
 import os
+import platform
 import re
 import sys
 from collections import defaultdict
@@ -210,6 +211,25 @@ def preset_settings(preset_file):
                           for k in ("number_of_epochs", "patience")}}
 
 
+def provenance(data_dir):
+    """What a rerun must share with a seed to give its bytes: the corpus's audio
+    (two builds of it differ in bytes where torch's CPU kernels differ) and
+    the machine's CPU kernels."""
+    import torch
+
+    from iaug.data.steps import content_sha256
+
+    folder = os.path.join(data_dir, "manifests")
+    manifests = sorted(glob.glob(os.path.join(folder, "*.csv")) + glob.glob(os.path.join(folder, "noisy", "*.csv")))
+    cpu = platform.processor()
+    if os.path.isfile("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    return {"corpus_sha256": content_sha256(manifests, data_dir),
+            "machine": {"cpu": cpu, "torch": torch.__version__,
+                        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}}
+
+
 def row_choices(snr_range):
     """[(row, how it was chosen)] of the main protocol, or of the multi-condition
     variant with its SNR range [low, high]."""
@@ -316,21 +336,25 @@ def collect(args):
                      (json.dumps(record, indent=1, sort_keys=True) + "\n").encode(), changed)
     timing_json = os.path.join(args.out, "timing.json")
     timing = {"wall_s": wall, "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-              "cpu_count": os.cpu_count(), "run_wall_s": args.run_wall_s}
-    if args.resumed:  # run_wall_s is then the last part's time only
-        timing["resumed"] = True
-    elif os.path.isfile(timing_json):  # a rerun that trained nothing keeps the run's time
+              "cpu_count": os.cpu_count(), "run_wall_s": args.run_wall_s, **provenance(args.data_dir)}
+    old = {}
+    if os.path.isfile(timing_json):
         with open(timing_json, encoding="utf-8") as f:
             old = json.load(f)
-        if old.get("wall_s") == wall:
-            timing.update({k: old[k] for k in ("run_wall_s", "resumed") if k in old})
+    if args.resumed:  # run_wall_s is then the last part's time only
+        timing["resumed"] = True
+    elif old.get("wall_s") == wall:  # a rerun that trained nothing keeps the run's time
+        timing.update({k: old[k] for k in ("run_wall_s", "resumed") if k in old})
     from iaug.scoring import atomic_write
     atomic_write(timing_json, json.dumps(timing, indent=1, sort_keys=True) + "\n")
     png = os.path.join(args.out, "importance_maps.png")
     write_if_changed(png, importance_png(os.path.join(exp, "generator"),
                                          os.path.join(args.data_dir, "manifests", "test.csv"), png), changed)
+    why = [f"{k} {old[k]} there, {timing[k]} here" for k in ("corpus_sha256", "machine")
+           if old.get(k) is not None and old[k] != timing[k]]
     for path in changed:
-        print(f"collect: {path} differs from the one there before (replaced)")
+        print(f"collect: {path} differs from the one there before (replaced)"
+              + (f": {'; '.join(why)}" if why else ""))
     print(f"collect: seed {args.seed}, front-end {args.frontend} -> {args.out}"
           + ("" if changed else " (any files there before: same bytes)"))
 
@@ -494,7 +518,8 @@ def frontend_section(fe, folder, out_dir):
           + ", ".join(f"{k} {first['num_utts'][k]}" for k in keys) + "."
           + ("" if multi is None else
              f" Multi-condition variant: the generator (stage A) and every row but the baseline "
-             f"trained with one SNR per utterance drawn from {snr_text(multi)} dB; no dev choice.")]
+             f"trained with one SNR per utterance drawn from {snr_text(multi)} dB; no dev choice."),
+          "", corpus_builds(seeds, seed_dirs)]
 
     # verdict
     tests = {}
@@ -590,6 +615,20 @@ def frontend_section(fe, folder, out_dir):
     return md
 
 
+def corpus_builds(seeds, seed_dirs):
+    """Which seeds read the same build of the corpus (timing.json's audio hash)."""
+    builds = defaultdict(list)
+    for d in seed_dirs:
+        t = seeds[d][1]
+        cpu = (t.get("machine") or {}).get("torch_cpu_capability")
+        builds[t.get("corpus_sha256")].append(os.path.basename(d)[4:] + (f" ({cpu})" if cpu else ""))
+    named = [f"`{h[:12]}` seeds {', '.join(s)}" for h, s in builds.items() if h]
+    unknown = builds.get(None)
+    return ("Corpus builds (sha256 of the audio the manifests list; torch's CPU kernels in brackets: two "
+            "builds of the same corpus differ in bytes where those differ, and so do the systems): "
+            + "; ".join(named + ([f"not recorded: seeds {', '.join(unknown)}"] if unknown else [])) + ".")
+
+
 def main_protocol_section(fe, seeds, seed_dirs, value, per_seed_noisy, decisions_of, keys, out_dir):
     """The multi-condition variant against the main protocol's rows of the
     same seeds and front-end (``bench_v2`` beside the variant's folder): the
@@ -604,13 +643,18 @@ def main_protocol_section(fe, seeds, seed_dirs, value, per_seed_noisy, decisions
     md = ["", "### Against the main protocol's rows (the same seeds)", ""]
     if not pairs:
         return md + [f"No seed of these in `bench_v2/{fe}/` beside this folder: nothing to compare."]
-    main = {d: read_seed(m)[2] for d, m in pairs.items()}
+    main_seeds = {d: read_seed(m) for d, m in pairs.items()}
+    main = {d: main_seeds[d][2] for d in pairs}
     ds = list(pairs)
     noisy = [k for k in keys if k != "test"]
     same = sum(main[d][("baseline", k)] == decisions_of(d, "baseline", k) for d in ds for k in keys)
+    known = [d for d in ds if seeds[d][1].get("corpus_sha256") and main_seeds[d][1].get("corpus_sha256")]
+    same_build = sum(seeds[d][1]["corpus_sha256"] == main_seeds[d][1]["corpus_sha256"] for d in known)
     md += [f"Seeds {', '.join(os.path.basename(d)[4:] for d in ds)} of `bench_v2/{fe}/`. The baseline "
-           f"is the same system in both (same seed and settings): right and wrong on the same utterances in {same} of "
-           f"the {len(ds) * len(keys)} (seed, test set) pairs. `multi:` rows are this variant's. Error rate "
+           "has the same seed and settings in both, so on the same build of the corpus it is the same system: "
+           f"right and wrong on the same utterances in {same} of the {len(ds) * len(keys)} (seed, test set) "
+           f"pairs; the same corpus build in {same_build} of the {len(known)} seeds where both record it "
+           f"(not recorded: {len(ds) - len(known)}). `multi:` rows are this variant's. Error rate "
            "(%), mean ± 95 % CI over these seeds; ImportantAug of this variant against each row: McNemar "
            "pooled over seeds (only it / only the row right) and paired t over seeds.", "",
            "| row | clean | noisy mean | clean: McNemar | clean: t p | noisy: McNemar | noisy: t p |",
