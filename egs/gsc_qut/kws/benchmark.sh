@@ -37,8 +37,9 @@
 #
 #   ./benchmark.sh --protocol v2 --snr_range "[-12.5, 15]" --seeds 1 --frontends paper --nj 1
 #
-# A rerun of a seed (same kind of machine, same --nthreads, default 1)
-# rewrites the same bytes; `collect` names any committed file that changed.
+# A rerun of a seed (same processor instruction set, same --nthreads, default
+# 1) rewrites the same bytes; `collect` names any committed file that changed
+# (and the corpus build or CPU kernels, timing.json, if those differ).
 # A stopped run, rerun with the same --bench_dir, trains only what is left;
 # its timing.json says "resumed" (the run time is the last part's only).
 # Then commit results/bench_v2/ (decisions.csv.gz, seed.json, timing.json,
