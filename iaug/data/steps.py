@@ -70,17 +70,14 @@ def content_sha256(manifests, root):
     its path relative to ``root``: the same for two builds of a corpus exactly
     when their audio is the same, wherever the folders are (unlike
     ``audio_fingerprint``, which holds the location and times)."""
-    import csv
-
     root = Path(root).resolve()
-    wavs = set()
+    wavs = {}
     for manifest in manifests:
         with open(manifest, newline="", encoding="utf-8") as f:
-            wavs.update(row["wav"] for row in csv.DictReader(f))
+            wavs.update((os.path.relpath(Path(row["wav"]).resolve(), root), row["wav"]) for row in csv.DictReader(f))
     digest = hashlib.sha256()
-    for wav in sorted(wavs, key=lambda w: os.path.relpath(Path(w).resolve(), root)):
-        rel = os.path.relpath(Path(wav).resolve(), root)
-        digest.update(f"{rel}\t{hashlib.sha256(Path(wav).read_bytes()).hexdigest()}\n".encode())
+    for rel in sorted(wavs):
+        digest.update(f"{rel}\t{dl.sha256_of(wavs[rel])}\n".encode())
     return digest.hexdigest()
 
 
