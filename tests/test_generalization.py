@@ -60,6 +60,11 @@ def test_ablations_change_one_stage_and_wide_trains_on_the_demo_conditions():
     train, held = chain_of(gen.config("new", "train")), chain_of(gen.config("new", "heldout"))
     stages = list(gen.CONDITIONS["heldout"])
     assert chain_of(gen.config("new", "heldout_voices")) == train
+    # the control: the training voices (other speakers) in every held-out condition
+    control, new_train = gen.config("new", "heldout_conditions"), gen.config("new", "train")
+    assert chain_of(control) == held and control["seed"] != new_train["seed"]
+    for key in ("voices", "variants"):
+        assert control["synth"]["demo"][key] == new_train["synth"]["demo"][key]
     for stage in stages:
         part = chain_of(gen.config("new", f"heldout_{stage}"))
         assert part[stage] == held[stage] and part[stage] != train[stage]

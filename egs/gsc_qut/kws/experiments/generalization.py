@@ -49,8 +49,12 @@ HELD_OUT_SIZE = {"speakers": 40, "utterances": 1, "noise_sources": 2, "noise_sou
 HELD_OUT_SEED = 4321  # other speakers than the training corpus's
 # Which held-out condition costs what (new chain only): the held-out voices in
 # the training conditions (`heldout_voices`), then with one stage of the
-# held-out conditions each, the others as in training.
-ABLATIONS = ["heldout_voices"] + [f"heldout_{stage}" for stage in CONDITIONS["heldout"]]
+# held-out conditions each, the others as in training; and the control
+# `heldout_conditions`: the training voices (other speakers) in all held-out
+# conditions, which says how much of the error on `heldout` the conditions
+# alone cause.
+ABLATIONS = (["heldout_voices"] + [f"heldout_{stage}" for stage in CONDITIONS["heldout"]]
+             + ["heldout_conditions"])
 # `wider`: random band limits in 30 % of clips (no fixed band: telephone and
 # 8 kHz remain two kinds among many) and rooms up to RT60 1.0 s
 WIDER = {"channel": {"band_p": 0.3}, "room": {"rt60": [0.1, 1.0]}}
@@ -75,12 +79,13 @@ def config(chain, part, base=None):
                 cfg["signal_chain"].setdefault(stage, {}).update(values)
             return cfg
     else:
-        demo["voices"] = list(HELD_OUT_VOICES)
-        demo["variants"] = [v for v in variants if v in HELD_OUT_VARIANTS]
+        seen = part == "heldout_conditions"  # the training voices, other speakers
+        demo["voices"] = [v for v in VOICES if (v in HELD_OUT_VOICES) != seen]
+        demo["variants"] = [v for v in variants if (v in HELD_OUT_VARIANTS) != seen]
         demo.update(HELD_OUT_SIZE)
         cfg["seed"] = HELD_OUT_SEED
     held = CONDITIONS["heldout"]
-    if part != "heldout":  # train and heldout_voices: none; heldout_<stage>: that stage
+    if part not in ("heldout", "heldout_conditions"):  # heldout_voices: none; heldout_<stage>: that stage
         held = {k: v for k, v in held.items() if part == f"heldout_{k}"}
     for stage, values in CONDITIONS["train"].items():
         cfg["signal_chain"].setdefault(stage, {}).update(held.get(stage, values))

@@ -16,6 +16,8 @@
 #   new_heldout_{voices,room,background,channel}   which condition costs what:
 #                             the held-out voices in the training conditions,
 #                             then with one held-out stage each
+#   new_heldout_conditions    the control: the training voices (other speakers)
+#                             in all the held-out conditions
 #   wide_train                (--chains wide) the demo corpus without the held-out
 #                             voices, in the demo's own conditions; scored on new_*
 #   wider_train               (--chains wider) wide_train with random band limits and
