@@ -22,7 +22,7 @@
 # files; exp/ need not survive), and the report is remade from every
 # committed seed:
 #
-#   ./benchmark.sh --protocol v2 --seeds 4 --nj 2     # one more seed: both front-ends side
+#   ./benchmark.sh --protocol v2 --seeds 6 --nj 2     # one more seed: both front-ends side
 #                                                     # by side, one thread each (~2 h, 2 cores)
 #   python3 local/benchmark_v2.py report results/bench_v2   # the report, from the commits alone
 #   ./benchmark.sh --protocol v2 --preset tiny --seeds 1 --results_dir /tmp/r   # smoke test (CI)
