@@ -71,17 +71,15 @@ def config(chain, part, base=None):
     demo = cfg["synth"]["demo"]
     demo["signal_chain"] = chain != "old"
     variants = list(VARIANTS) if chain == "old" else ALL_VARIANTS
+    seen = part in ("train", "heldout_conditions")  # the training voices, else the held-out ones
+    demo["voices"] = [v for v in VOICES if (v in HELD_OUT_VOICES) != seen]
+    demo["variants"] = [v for v in variants if (v in HELD_OUT_VARIANTS) != seen]
     if part == "train":
-        demo["voices"] = [v for v in VOICES if v not in HELD_OUT_VOICES]
-        demo["variants"] = [v for v in variants if v not in HELD_OUT_VARIANTS]
         if chain in ("wide", "wider"):
             for stage, values in (WIDER if chain == "wider" else {}).items():
                 cfg["signal_chain"].setdefault(stage, {}).update(values)
             return cfg
-    else:
-        seen = part == "heldout_conditions"  # the training voices, other speakers
-        demo["voices"] = [v for v in VOICES if (v in HELD_OUT_VOICES) != seen]
-        demo["variants"] = [v for v in variants if (v in HELD_OUT_VARIANTS) != seen]
+    else:  # other speakers
         demo.update(HELD_OUT_SIZE)
         cfg["seed"] = HELD_OUT_SEED
     held = CONDITIONS["heldout"]
