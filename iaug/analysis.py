@@ -1,26 +1,82 @@
-"""What a generator learned, measured against a frozen recognizer of any task."""
+"""What a generator learned, measured against a frozen recognizer of any task.
+
+Two questions decide whether a trained generator does what ImportantAug
+means it to do:
+
+* **Where does its mask put the noise?** The mean noise mask on the *speech
+  bins* and on the other bins. Speech bins (:func:`speech_bins`): the bins of
+  the clean input within ``SPEECH_TOP_DB`` (40) dB of the utterance's loudest
+  bin, over its real frames: the voiced, strong parts of the speech. A
+  generator that protects the speech has the lower mean on the speech bins.
+* **Where does the recognizer read the words?** Its error with the same noise
+  (one gain, that of the unmasked noise at the SNR) placed on the speech bins
+  only and on the other bins only. A recognizer that breaks under noise
+  around the speech and not on it reads its words from the near-silent bins:
+  a generator trained against it learns to pour the noise onto the speech.
+"""
 
 import torch
 import speechbrain as sb
 
-from iaug.mixing import NoiseMixer
+from iaug.mixing import NoiseMixer, snr_gain
 from iaug.policies import AllOnes, LearnedMask
+
+SPEECH_TOP_DB = 40.0
+SENSITIVITY_SNRS = (10.0, 0.0)
+
+
+def speech_bins(spec_db, frame_mask=None, top_db=SPEECH_TOP_DB):
+    """[B, F, T] bool: bins of the clean dB spectrogram within ``top_db`` of
+    the utterance's loudest real bin (padded frames are never speech)."""
+    real = torch.ones_like(spec_db, dtype=torch.bool) if frame_mask is None \
+        else (frame_mask[:, None, :] > 0).expand_as(spec_db)
+    loudest = torch.where(real, spec_db, torch.full_like(spec_db, -torch.inf)).flatten(1).amax(1)
+    return real & (spec_db >= loudest[:, None, None] - top_db)
+
+
+def _region_sums(mask, region):
+    """(sum of ``mask`` over ``region``, number of bins in it), over the batch."""
+    region = region.to(mask.dtype)
+    return float((mask * region).sum()), float(region.sum())
 
 
 @torch.no_grad()
 def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr_db=-12.5,
-                     batch_size=256, seed=0, device="cpu"):
-    """Mean mask, share of the noise energy the mask lets through, and the
-    share (%) of utterances the recognizer gets wholly right (no token error)
-    on clean input, under unmasked noise and under masked noise at the same
-    gain and with the same noise draws."""
+                     batch_size=256, seed=0, device="cpu", sensitivity_snrs=SENSITIVITY_SNRS,
+                     generator_stft=None):
+    """What ``generator`` learned against ``recognizer`` on ``dataset``.
+
+    Returns, with noise of ``noise_bank`` at ``snr_db`` (unmasked) and the
+    same draws for every condition:
+
+    * ``mean_mask``, ``mask_speech``, ``mask_other``: the mean noise mask
+      over all real bins, over the speech bins and over the others
+      (``speech_share``: the speech bins' share of the real bins);
+    * ``noise_energy_share``: the share of the unmasked noise energy the
+      mask lets through;
+    * ``acc_clean``, ``acc_unmasked_noise``, ``acc_masked_noise``: the share
+      (%) of utterances the recognizer gets wholly right (no token error);
+    * ``sensitivity``: ``{"<snr>": {"speech": error %, "other": error %}}``, the
+      recognizer's error with the noise at ``snr`` placed on the speech bins
+      only and on the other bins only (the same gain for both).
+
+    ``generator=None`` measures only the recognizer (accuracies and
+    sensitivity). ``generator_stft``: the front-end the generator reads, when
+    it is not the recognizer's (the same STFT, another dB floor: the authors'
+    generator beside a recognizer of the stable front-end)."""
     stft = stft.to(device)
-    recognizer, generator = recognizer.to(device).eval(), generator.to(device).eval()
+    recognizer = recognizer.to(device).eval()
     modules = torch.nn.ModuleDict({"recognizer": recognizer})
-    mixers = {"unmasked": NoiseMixer(noise_bank, snr_db, AllOnes()),
-              "masked": NoiseMixer(noise_bank, snr_db, LearnedMask(generator))}
-    correct = {"clean": 0, "unmasked": 0, "masked": 0}
-    mask_sum = energy_kept = energy_all = 0.0
+    mixers = {"unmasked": NoiseMixer(noise_bank, snr_db, AllOnes())}
+    if generator is not None:
+        learned = LearnedMask(generator.to(device).eval())
+        gen_stft = (generator_stft or stft).to(device)
+        mixers["masked"] = NoiseMixer(noise_bank, snr_db,
+                                      lambda spec_db, rng=None: learned(gen_db))
+    correct = dict.fromkeys(["clean", *mixers], 0)
+    wrong = {f"{snr:g}": {"speech": 0, "other": 0} for snr in sensitivity_snrs}
+    sums = dict.fromkeys(["all", "all_n", "speech", "speech_n", "other", "other_n"], 0.0)
+    energy_kept = energy_all = 0.0
     total = 0
 
     def num_right(spec_db, frame_mask, batch):
@@ -34,6 +90,10 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
         spec = stft(wavs)
         spec_db = stft.db(spec)
         frame_mask = stft.frame_mask(lens, spec.shape[-1])
+        gen_db = gen_stft.db(spec) if generator is not None else None
+        speech = speech_bins(spec_db, frame_mask)
+        other = (frame_mask[:, None, :] > 0).expand_as(speech) & ~speech
+        num = len(batch.id)
         correct["clean"] += num_right(spec_db, frame_mask, batch)
         for name, mixer in mixers.items():
             rng = torch.Generator(device).manual_seed(seed + i)
@@ -41,16 +101,55 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
             correct[name] += num_right(stft.db(noisy), frame_mask, batch)
             added = (noisy - spec).abs().square().sum().item()
             if name == "masked":
-                mask_sum += mask.mean(dim=(1, 2)).sum().item()
+                for region, key in ((other | speech, "all"), (speech, "speech"), (other, "other")):
+                    s, n = _region_sums(mask, region)
+                    sums[key] += s
+                    sums[key + "_n"] += n
                 energy_kept += added
             else:
                 energy_all += added
-        total += len(batch.id)
-    return {
-        "mean_mask": mask_sum / total,
-        "noise_energy_share": energy_kept / energy_all,
+        rng = torch.Generator(device).manual_seed(seed + i)
+        noise = stft(noise_bank.to(device).sample(num, (spec.shape[-1] - 1) * stft.hop_length, rng))
+        for snr in sensitivity_snrs:
+            gain = snr_gain(spec, noise, snr, frame_mask)
+            for region, key in ((speech, "speech"), (other, "other")):
+                noisy = spec + gain * region.to(spec_db.dtype) * noise
+                wrong[f"{snr:g}"][key] += num - num_right(stft.db(noisy), frame_mask, batch)
+        total += num
+    report = {
         "acc_clean": 100.0 * correct["clean"] / total,
         "acc_unmasked_noise": 100.0 * correct["unmasked"] / total,
-        "acc_masked_noise": 100.0 * correct["masked"] / total,
+        "sensitivity": {snr: {k: 100.0 * v / total for k, v in w.items()} for snr, w in wrong.items()},
         "num_utts": total,
     }
+    if generator is not None:
+        report.update({
+            "mean_mask": sums["all"] / sums["all_n"],
+            "mask_speech": sums["speech"] / max(sums["speech_n"], 1.0),
+            "mask_other": sums["other"] / max(sums["other_n"], 1.0),
+            "speech_share": sums["speech_n"] / sums["all_n"],
+            "noise_energy_share": energy_kept / energy_all,
+            "acc_masked_noise": 100.0 * correct["masked"] / total,
+        })
+    return report
+
+
+def protects_speech(report, margin=0.0):
+    """Whether the generator's mean mask is at least ``margin`` lower on the
+    speech bins than elsewhere (ImportantAug's premise)."""
+    return report["mask_other"] - report["mask_speech"] >= margin
+
+
+def diagnostic_lines(report):
+    """Plain-text lines of a report's mask placement and sensitivity."""
+    lines = []
+    if "mask_speech" in report:
+        direction = "protects the speech" if protects_speech(report) else \
+            "puts MORE noise on the speech than elsewhere: the recognizer reads its words elsewhere"
+        lines.append(f"mean noise mask: {report['mask_speech']:.3f} on the speech bins "
+                     f"({100 * report['speech_share']:.1f} % of bins), {report['mask_other']:.3f} "
+                     f"elsewhere ({direction})")
+    lines.append(f"recognizer error: clean {100 - report['acc_clean']:.1f} %; " + "; ".join(
+        f"noise at {snr} dB on the speech bins only {w['speech']:.1f} %, on the others only "
+        f"{w['other']:.1f} %" for snr, w in report["sensitivity"].items()))
+    return lines

@@ -18,6 +18,7 @@ import torch
 import speechbrain as sb
 
 from iaug.checkpoints import CheckpointError, freeze, load_weights
+from iaug.analysis import speech_bins
 from iaug.losses import importance_loss, masked_mean
 from iaug.models import reads
 
@@ -204,10 +205,10 @@ class GeneratorBrain(_ImportanceBrain):
         rng = None if stage == sb.Stage.TRAIN else self.eval_rng
         noisy, mask = self.hparams.noise_mixer(self.modules.stft, spec, spec_db, frame_mask, rng)
         predictions = self.hparams.task.forward(self.modules, self.modules.stft.db(noisy), frame_mask)
-        return predictions, mask, frame_mask
+        return predictions, mask, frame_mask, spec_db
 
     def compute_objectives(self, outputs, batch, stage):
-        predictions, mask, frame_mask = outputs
+        predictions, mask, frame_mask, spec_db = outputs
         task_loss = self.hparams.task.loss(predictions, batch)
         loss, terms = importance_loss(task_loss, mask, frame_mask, **self.hparams.loss_weights)
         if stage != sb.Stage.TRAIN:
@@ -215,5 +216,10 @@ class GeneratorBrain(_ImportanceBrain):
             for key, value in terms.items():
                 self.extra.setdefault(key, []).append(float(value))
             self.extra.setdefault("mean_mask", []).append(float(masked_mean(mask, frame_mask)))
+            # where the noise goes: ImportantAug's premise is a lower mask on the speech
+            speech = speech_bins(spec_db, frame_mask)
+            other = (frame_mask[:, None, :] > 0) & ~speech
+            for key, region in (("mask_speech", speech), ("mask_other", other)):
+                self.extra.setdefault(key, []).append(float(mask[region].mean()))
         return loss
 

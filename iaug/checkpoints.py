@@ -60,18 +60,31 @@ def load_state(source, name):
     """
     path = checkpoint_file(source, name)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        # weights only: a checkpoint is data, and unpickling anything else
+        # would run whatever code the file names
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise FileNotFoundError(f"cannot load the {name}: {path} does not exist") from None
-    except (RuntimeError, EOFError, pickle.UnpicklingError, OSError) as err:
-        # torch's own message (a stream-reader error) does not name the file
-        reason = str(err).splitlines()[0].split(". ")[0] if str(err) else type(err).__name__
+    except pickle.UnpicklingError as err:
+        if "weights only" in str(err).lower():
+            raise CheckpointError(f"refused to load the {name}: {path} holds more than tensors and "
+                                  "plain values (reading it could run code)") from None
         raise CheckpointError(f"cannot load the {name}: {path} is corrupt or truncated "
-                              f"({reason})") from None
+                              f"({_first_line(err)})") from None
+    except (RuntimeError, EOFError, OSError) as err:
+        # torch's own message (a stream-reader error) does not name the file
+        raise CheckpointError(f"cannot load the {name}: {path} is corrupt or truncated "
+                              f"({_first_line(err)})") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"cannot load the {name}: {path} holds no state dict")
     if "model_state_dict" in state:
         rec, gen = split_reference_state(state["model_state_dict"])
         state = {"recognizer": rec, "generator": gen}[name]
     return state, path
+
+
+def _first_line(err):
+    return str(err).splitlines()[0].split(". ")[0] if str(err) else type(err).__name__
 
 
 def load_weights(module, source, name):

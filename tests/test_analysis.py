@@ -1,10 +1,14 @@
+import numpy as np
+import soundfile as sf
 import torch
 
-from iaug.analysis import generator_report
+from iaug.analysis import diagnostic_lines, generator_report, protects_speech, speech_bins
 from iaug.dataio import audio_dataset
 from iaug.mixing import NoiseBank
 from iaug.models import STFT, Recognizer
 from iaug.tasks import KeywordSpotting
+
+from conftest import write_manifest
 
 
 class Constant(torch.nn.Module):
@@ -16,6 +20,37 @@ class Constant(torch.nn.Module):
         return torch.full_like(spec_db, self.value)
 
 
+class LevelMask(torch.nn.Module):
+    """Noise mask ``low`` on the bins within 40 dB of the loudest, else ``high``."""
+
+    def __init__(self, low, high):
+        super().__init__()
+        self.low, self.high = low, high
+
+    def forward(self, spec_db):
+        loud = spec_db >= spec_db.flatten(1).amax(1)[:, None, None] - 40.0
+        return torch.where(loud, torch.full_like(spec_db, self.low), torch.full_like(spec_db, self.high))
+
+
+class BandReader(torch.nn.Module):
+    """A recognizer that reads only the bins ``lo:hi`` (``inside=True``) or
+    only the others: seeded random weights on their mean dB over time."""
+
+    reads = "spectrogram"
+
+    def __init__(self, lo, hi, inside, num_classes=4, n_bins=257):
+        super().__init__()
+        keep = torch.zeros(n_bins)
+        keep[lo:hi] = 1.0
+        self.register_buffer("keep", keep if inside else 1.0 - keep)
+        gen = torch.Generator().manual_seed(0)
+        self.weight = torch.nn.Parameter(torch.randn(num_classes, n_bins, generator=gen))
+
+    def forward(self, spec_db, frame_mask=None):
+        feats = spec_db.mean(-1) * self.keep
+        return torch.log_softmax((feats - feats.mean(1, keepdim=True)) @ self.weight.T, -1)
+
+
 def test_report_measures_mask_and_energy(toy_corpus):
     task = KeywordSpotting(labels=["backward", "bed", "bird", "cat"])
     data = audio_dataset(f"{toy_corpus}/manifests/train.csv", task)
@@ -24,8 +59,70 @@ def test_report_measures_mask_and_energy(toy_corpus):
     rec = Recognizer(num_classes=4)
     half = generator_report(STFT(), rec, task, Constant(0.5), data, bank, batch_size=8)
     assert abs(half["mean_mask"] - 0.5) < 1e-6
+    assert abs(half["mask_speech"] - 0.5) < 1e-6 and abs(half["mask_other"] - 0.5) < 1e-6
     assert abs(half["noise_energy_share"] - 0.25) < 1e-4  # amplitude 0.5 -> energy 0.25
     full = generator_report(STFT(), rec, task, Constant(1.0), data, bank, batch_size=8)
     assert abs(full["noise_energy_share"] - 1.0) < 1e-3
     assert full["acc_masked_noise"] == full["acc_unmasked_noise"]  # clipped at 1 - 1e-4
     assert half["num_utts"] == 16
+
+
+def test_speech_bins_are_within_40_db_of_the_loudest_real_bin():
+    spec_db = torch.full((2, 4, 3), -100.0)
+    spec_db[0, 1, 1] = 0.0      # the loudest bin of utterance 0
+    spec_db[0, 2, 1] = -39.0    # within 40 dB
+    spec_db[0, 3, 1] = -41.0    # not
+    spec_db[1, 0, 2] = 50.0     # utterance 1's loudest sits in a padded frame ...
+    spec_db[1, 0, 0] = 10.0     # ... so its loudest real bin is this one
+    frame_mask = torch.tensor([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]])
+    bins = speech_bins(spec_db, frame_mask)
+    assert bins[0].nonzero().tolist() == [[1, 1], [2, 1]]
+    assert bins[1].nonzero().tolist() == [[0, 0]]
+
+
+def test_report_says_where_the_mask_puts_the_noise(toy_corpus):
+    task = KeywordSpotting(labels=["backward", "bed", "bird", "cat"])
+    data = audio_dataset(f"{toy_corpus}/manifests/train.csv", task)
+    bank = NoiseBank.from_csv(f"{toy_corpus}/manifests/noise_train.csv")
+    rec = Recognizer(num_classes=4)
+    protect = generator_report(STFT(), rec, task, LevelMask(0.2, 0.9), data, bank, batch_size=8)
+    assert abs(protect["mask_speech"] - 0.2) < 1e-6 and abs(protect["mask_other"] - 0.9) < 1e-6
+    assert 0 < protect["speech_share"] < 0.2  # a tone: a few bins of the 257
+    assert protects_speech(protect, margin=0.05)
+    assert "protects the speech" in diagnostic_lines(protect)[0]
+    inverse = generator_report(STFT(), rec, task, LevelMask(0.9, 0.2), data, bank, batch_size=8)
+    assert not protects_speech(inverse)
+    assert "MORE noise on the speech" in diagnostic_lines(inverse)[0]
+
+
+def tone_corpus(root, n=12):
+    """Clips of a 1 kHz tone (bin 32) over a quiet floor, four labels."""
+    rng = np.random.default_rng(0)
+    t = np.arange(16000) / 16000
+    rows = []
+    for i in range(n):
+        path = f"{root}/tone{i}.wav"
+        wav = 0.3 * np.sin(2 * np.pi * 1000 * t + i) + 3e-4 * rng.standard_normal(16000)
+        sf.write(path, wav.astype("float32"), 16000, subtype="PCM_16")
+        rows.append({"ID": f"u{i}", "duration": 1.0, "wav": path,
+                     "label": ["backward", "bed", "bird", "cat"][i % 4]})
+    write_manifest(f"{root}/tones.csv", rows, ["ID", "duration", "wav", "label"])
+    return f"{root}/tones.csv"
+
+
+def test_sensitivity_finds_the_region_a_recognizer_reads(toy_corpus, tmp_path):
+    task = KeywordSpotting(labels=["backward", "bed", "bird", "cat"])
+    data = audio_dataset(tone_corpus(tmp_path), task)
+    bank = NoiseBank.from_csv(f"{toy_corpus}/manifests/noise_train.csv")
+    report = {}
+    for name, reader in {"speech": BandReader(31, 34, inside=True),
+                         "other": BandReader(20, 45, inside=False)}.items():
+        report[name] = generator_report(STFT(), reader, task, None, data, bank, batch_size=4,
+                                        sensitivity_snrs=(10.0, 0.0))
+        assert "mask_speech" not in report[name] and report[name]["num_utts"] == 12
+    clean = {k: 100 - r["acc_clean"] for k, r in report.items()}
+    for snr in ("10", "0"):
+        # noise where a recognizer does not read leaves every decision as it was
+        assert report["speech"]["sensitivity"][snr]["other"] == clean["speech"]
+        assert report["other"]["sensitivity"][snr]["speech"] == clean["other"]
+    assert "on the speech bins only" in diagnostic_lines(report["speech"])[0]

@@ -250,6 +250,44 @@ def test_checkpoint_of_another_shape_is_one_line(tmp_path):
     assert "size mismatch" in str(err.value) and "\n" not in str(err.value)
 
 
+class _Payload:
+    """What a hostile checkpoint holds: an object whose unpickling runs code."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_unread(tmp_path, capsys, authors_ckpt):
+    marker = str(tmp_path / "code_ran")
+    exp = str(tmp_path / "exp")
+    fake_kws_system(exp)
+    ckpt = os.path.join(best_checkpoint_dir(os.path.join(exp, "baseline")), "recognizer.ckpt")
+    state = torch.load(ckpt, weights_only=True)
+    torch.save({**state, "extra": _Payload(marker)}, ckpt)
+    hostile_pt = str(tmp_path / "hostile.pt")
+    authors = torch.load(authors_ckpt, weights_only=True)
+    torch.save({**authors, "epoch": _Payload(marker)}, hostile_pt)
+    for source, name in ((os.path.join(exp, "baseline"), "recognizer"), (ckpt, "recognizer"),
+                         (hostile_pt, "generator"), (hostile_pt, "recognizer")):
+        with pytest.raises(CheckpointError, match=re.escape(f"refused to load the {name}: ")) as err:
+            load_weights(Recognizer() if name == "recognizer" else None, source, name)
+        assert "\n" not in str(err.value)
+    write_wav(tmp_path / "a.wav", TONE)
+    assert plot_main(["importance", "--generator", hostile_pt, "--out", str(tmp_path / "m.png"),
+                      str(tmp_path / "a.wav")]) == 1
+    one_line_error(capsys, "iaug-plot: error:", hostile_pt)
+    corpus = make_toy_corpus(str(tmp_path / "toy"))
+    assert eval_main(["--exp_dir", exp, "--system", "baseline",
+                      "--manifest", os.path.join(corpus, "manifests", "test.csv")]) == 1
+    one_line_error(capsys, "iaug-eval: error:", ckpt)
+    assert not os.path.exists(marker)
+    # the authors' format, plain values only, still loads
+    load_weights(Recognizer(), authors_ckpt, "recognizer")
+
+
 # a loss that is not finite (here: the task's loss made NaN)
 
 def test_a_loss_that_is_not_finite_stops_training_with_one_line(tmp_path, monkeypatch):
