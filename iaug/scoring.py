@@ -120,7 +120,7 @@ def results_markdown(rows, metric_name="error rate", baseline="baseline", conven
         cells = [f"{value[(system, *s)]:.2f}" if (system, *s) in value else "-" for s in sets]
         lines.append(f"| {system} | " + " | ".join(cells) + " |")
     for ref in (baseline, conventional):
-        if ref not in systems:
+        if ref not in systems or len(systems) < 2:  # nothing to compare with
             continue
         lines += ["", f"Relative error reduction against {ref} (%), higher is better", "",
                   "| system | " + " | ".join(label(s) for s in sets) + " |",

@@ -61,3 +61,30 @@ def test_stage_before_its_inputs_names_the_stage_to_run(recipe, stage, needs, tm
 def test_evaluation_with_nothing_trained(recipe, tmp_path):
     message = fails(RECIPES[recipe], "--stage", str(LAST[recipe]), "--exp_dir", str(tmp_path / "e"))
     assert "nothing trained" in message
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_bad_or_missing_device_is_one_line_before_any_folder(recipe, tmp_path):
+    exp = tmp_path / "exp"
+    for device in ("cuda:0:1", "gpu", "cuda:x"):
+        assert "--device is cpu, cuda or cuda:N" in fails(RECIPES[recipe], "--device", device,
+                                                          "--exp_dir", str(exp))
+    # a GPU this machine does not have; also in the evaluation stage
+    import torch
+
+    missing = f"cuda:{torch.cuda.device_count()}"
+    bare = ["--device", "cuda"] if torch.cuda.device_count() == 0 else ["--device", missing]
+    for args in (bare, ["--device", missing, "--stage", str(LAST[recipe])]):
+        assert "torch sees no such GPU" in fails(RECIPES[recipe], *args, "--exp_dir", str(exp))
+    assert not exp.exists()
+
+
+def test_threads_default_to_the_cores_a_process_may_use(tmp_path):
+    # a stage that fails at once (nothing trained) still says its thread count
+    proc = subprocess.run(["bash", RECIPES["kws"], "--stage", "9", "--exp_dir", str(tmp_path / "e")],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "OMP_NUM_THREADS": "7"})
+    assert f"torch threads per process: {len(os.sched_getaffinity(0))} " in proc.stdout
+    proc = subprocess.run(["bash", RECIPES["kws"], "--stage", "9", "--nthreads", "3",
+                           "--exp_dir", str(tmp_path / "e")], capture_output=True, text=True, timeout=120)
+    assert "torch threads per process: 3 " in proc.stdout

@@ -36,3 +36,13 @@ def test_select_on_dev_refuses_to_replace_a_directory_and_names_missing_summary(
         select_on_dev([a], str(tmp_path / "chosen"))
     with pytest.raises(FileNotFoundError, match="nothing.summary.json missing: has .* finished training"):
         select_on_dev([a, str(tmp_path / "nothing")], str(tmp_path / "x"))
+
+
+def test_a_table_of_one_system_has_no_reduction_table():
+    from iaug.scoring import results_markdown
+
+    row = {"system": "baseline", "test_set": "test", "snr_db": "", "error_rate": "10.0"}
+    alone = results_markdown([row])
+    assert "| baseline | 10.00 |" in alone and "Relative error reduction" not in alone
+    both = results_markdown([row, {**row, "system": "noise", "error_rate": "8.0"}])
+    assert "Relative error reduction against baseline" in both and "| noise | +20.0 |" in both

@@ -13,10 +13,16 @@ die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 # work, creates exp_dir, and pins the torch threads of every process
 setup_run() {
   check_stages "$1"
-  [[ $nthreads =~ ^[1-9][0-9]*$ ]] || die "--nthreads is a positive number (got '$nthreads')"
+  if [ "$nthreads" = auto ]; then  # the cores this process may use, shared by the ranks
+    nthreads=$(( $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) / (ngpu > 1 ? ngpu : 1) ))
+    [ "$nthreads" -ge 1 ] || nthreads=1
+  fi
+  [[ $nthreads =~ ^[1-9][0-9]*$ ]] || die "--nthreads is auto or a positive number (got '$nthreads')"
   # Results repeat bit for bit only with the same number of threads (float
   # sums in another order): it is a recipe setting, not the environment's.
   export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
+  echo "$(date '+%F %T') torch threads per process: $nthreads (--nthreads; results repeat for the same number)"
+  check_device
   local dir
   for dir in "$data_dir" "$exp_dir"; do
     [ ! -e "$dir" ] || [ -d "$dir" ] || die "$dir is a file, not a folder"
@@ -25,6 +31,20 @@ setup_run() {
     writable "$data_dir" || die "cannot write to $data_dir: stages 0-$2 write there (use another --data_dir)"
   fi
   writable "$exp_dir" || die "cannot write to $exp_dir (use another --exp_dir)"
+}
+
+# check_device: --device is cpu, cuda or cuda:N, and a GPU is there for cuda;
+# sets torch_device, the form every training and scoring process gets
+check_device() {
+  case "$device" in
+    cpu) torch_device=cpu ;;
+    cuda|cuda:[0-9]|cuda:[0-9][0-9])
+      torch_device=$device; [ "$device" = cuda ] && torch_device=cuda:0
+      python3 -c "import sys, torch; n = torch.cuda.device_count(); sys.exit(0 if n > int(sys.argv[1]) else 1)" \
+        "${torch_device#cuda:}" 2>/dev/null || \
+        die "--device $device: torch sees no such GPU on this machine (use --device cpu)" ;;
+    *) die "--device is cpu, cuda or cuda:N (got '$device')" ;;
+  esac
 }
 
 writable() {  # writable DIR: create it if needed and try a file there (root ignores modes)
@@ -83,7 +103,8 @@ train() {
     launcher=(torchrun --standalone --nproc_per_node "$ngpu")
     set -- "$@" --distributed_backend "$backend"
   fi
-  if [ "$device" = cuda ] && [ "$ngpu" -le 1 ]; then set -- "$@" --device cuda:0; fi
+  # one process: the device named; under torchrun each rank takes its own GPU
+  if [ "$ngpu" -le 1 ] || [ "$torch_device" = cpu ]; then set -- "$@" --device "$torch_device"; fi
   if [ -n "${seed:-}" ]; then set -- "$@" --seed "$seed"; fi
   log "training $system ($hparams, preset $preset)"
   t0=$(date +%s.%N)
@@ -114,7 +135,7 @@ evaluate() {
   local sets=() f
   for f in "$manifests"/test*.csv "$manifests"/noisy/*.csv; do [ -e "$f" ] && sets+=("$f"); done
   python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "$@" --manifest "${sets[@]}" \
-    --results_csv "$exp_dir/results.csv" --device "${device/cuda/cuda:0}" "${eval_args[@]}"
+    --results_csv "$exp_dir/results.csv" --device "$torch_device" "${eval_args[@]}"
   python3 -m iaug.cli.report --exp_dir "$exp_dir" --test_csv "$manifests/test.csv" "${report_args[@]}"
   cat "$exp_dir/results.md"
 }

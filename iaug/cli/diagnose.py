@@ -40,6 +40,29 @@ def diagnose(recognizer, manifest, noise_csv, generator=None, hparams=None, snr_
             "noise_csv": noise_csv, "snr_db": snr_db, **report}
 
 
+def cached_diagnosis(out_json, recognizer, manifest, noise_csv, generator, snr_db=-12.5,
+                     device="cpu"):
+    """:func:`diagnose`, reused from ``out_json`` while the checkpoints, the
+    manifest and the noise it was made with are unchanged."""
+    from iaug.checkpoints import checkpoint_file
+    from iaug.data.download import sha256_of
+    from iaug.scoring import atomic_write
+
+    key = {"recognizer_sha256": sha256_of(checkpoint_file(recognizer, "recognizer")),
+           "generator_sha256": sha256_of(checkpoint_file(generator, "generator")),
+           "manifest_sha256": sha256_of(manifest), "noise_sha256": sha256_of(noise_csv),
+           "snr_db": snr_db}
+    if os.path.isfile(out_json):
+        with open(out_json, encoding="utf-8") as f:
+            saved = json.load(f)
+        if all(saved.get(k) == v for k, v in key.items()):
+            return saved
+    report = {**diagnose(recognizer, manifest, noise_csv, generator, snr_db=snr_db,
+                         device=device), **key}
+    atomic_write(out_json, json.dumps(report, indent=1, sort_keys=True) + "\n")
+    return json.loads(json.dumps(report))  # the keys as a reread file has them
+
+
 def main(argv=None):
     from iaug.analysis import diagnostic_lines
 

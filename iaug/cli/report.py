@@ -15,6 +15,8 @@ import sys
 import torch
 from speechbrain.dataio.dataio import load_data_csv
 
+from iaug.analysis import diagnostic_lines
+from iaug.cli.diagnose import cached_diagnosis
 from iaug.data.audio import read_audio
 from iaug.evaluate import generator_with_frontend
 from iaug.plotting import plot_error_vs_snr, plot_importance_maps
@@ -36,6 +38,21 @@ def importance_figure(generator_source, test_csv, out_png, num=4):
         masks = [generator(stft.db(stft(wav[None])))[0] for _, wav in rows]
     plot_importance_maps([w for _, w in rows], masks, out_png, titles=[t for t, _ in rows],
                          stft=stft)
+
+
+def generator_lines(exp_dir, generator, test_csv):
+    """Where the generator puts the noise and where the baseline reads the
+    words, on the test set with the dev noise (``noise_dev.csv`` beside the
+    test manifest); nothing when either is missing."""
+    noise_csv = os.path.join(os.path.dirname(test_csv), "noise_dev.csv")
+    baseline = os.path.join(exp_dir, "baseline")
+    if not (os.path.isfile(noise_csv) and os.path.isdir(baseline)):
+        return []
+    report = cached_diagnosis(os.path.join(exp_dir, "generator_diagnostic.json"), baseline,
+                              test_csv, noise_csv, generator)
+    return [f"What the generator learned (test set, dev noise at {report['snr_db']:g} dB, the "
+            "frozen baseline; speech bins: within 40 dB of the clip's loudest bin):", "",
+            *[f"- {line}" for line in diagnostic_lines(report)], ""]
 
 
 def main(argv=None):
@@ -61,6 +78,7 @@ def main(argv=None):
             md += [f"![{args.metric_name} against SNR](error_vs_snr.png)", ""]
         generator = args.generator or os.path.join(args.exp_dir, "generator")
         if args.test_csv and os.path.exists(generator):
+            md += generator_lines(args.exp_dir, generator, args.test_csv)
             importance_figure(generator, args.test_csv,
                               os.path.join(args.exp_dir, "importance_maps.png"))
             md += ["![importance maps](importance_maps.png)", ""]

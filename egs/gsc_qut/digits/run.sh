@@ -26,9 +26,10 @@ exp_dir=""                    # default: exp/<preset>
 generator=""                  # KWS generator: experiment folder, .ckpt or authors' .pt
 init_from_baseline=true       # true: ImportantAug starts from the trained baseline (the
                               # paper); false: from scratch, same epochs (see RESULTS.md)
-device=cpu
+device=cpu                    # cpu | cuda | cuda:N (checked before any work)
 ngpu=0
-nthreads=1                    # torch threads per process (results repeat for the same number)
+nthreads=auto                 # torch threads per process: auto = the cores it may use (/ ngpu);
+                              # results repeat for the same number
 
 . "$root/tools/parse_options.sh"
 . "$root/tools/recipe_lib.sh"

@@ -18,7 +18,7 @@
 #   2 baseline       recognizer on clean data                   <- nothing
 #   3 noise          conventional noise, one system per SNR, best SNR on dev  <- baseline
 #   4 generator      ImportantAug stage A                       <- frozen baseline
-#   5 importantaug   ImportantAug stage B                       <- baseline + frozen generator
+#   5 importantaug   ImportantAug stage B, one system per SNR, best SNR on dev  <- baseline + generator
 #   6 null           Null ImportantAug (all-ones mask)          <- baseline
 #   7 binarized      Binarized ImportantAug, one system per q, best q on dev  <- baseline + generator
 #   8 peers          with --peers true: SpeechBrain-style augmentation, SpecAugment-style
@@ -35,10 +35,11 @@ corpus=synth            # synth | gsc
 preset=demo             # tiny | demo | paper
 data_dir=""             # default: data/<corpus>
 exp_dir=""              # default: exp/<corpus>_<preset>
-device=cpu              # cpu | cuda
+device=cpu              # cpu | cuda | cuda:N (checked before any work)
 ngpu=0                  # >1: training stages under torchrun (DDP)
 nj=2                    # parallel jobs for data preparation
-nthreads=1              # torch threads per process (results repeat for the same number)
+nthreads=auto           # torch threads per process: auto = the cores it may use (/ ngpu);
+                        # results repeat for the same number
 archive_dir=""          # archives fetched by hand (gsc)
 on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 peers=false             # true: stage 8 trains the benchmark's peer rows
@@ -47,9 +48,8 @@ authors_generator=false # true: stage 5 also trains from the authors' generator
 eval_authors=false      # true: stage 9 also scores the authors' recognizer
 seed=""                 # training seed of every system (default: the hparams')
 frontend=stable         # stable | paper: dB floored 80 dB below each utterance's peak and
-                        # the recognizer's input normalised (the default since 2026-11-29, late:
-                        # its models carry to real speech, README), or the paper's raw dB
-                        # (the paper's setting, and that of tables made before)
+                        # the recognizer's input normalised (well-conditioned on digital
+                        # silence), or the paper's raw dB
 
 . "$root/tools/parse_options.sh"
 . "$root/tools/recipe_lib.sh"
@@ -88,12 +88,12 @@ if run_stage 4 "generator (ImportantAug stage A) against the frozen baseline"; t
   train train_generator.py hparams/generator.yaml generator
 fi
 
-if run_stage 5 "ImportantAug (stage B) with the frozen generator"; then
+if run_stage 5 "ImportantAug (stage B) with the frozen generator, SNR chosen on dev"; then
   require baseline:2 generator:4
-  train train_recognizer.py hparams/importantaug.yaml importantaug
-  if [ "$authors_generator" = true ]; then
+  sweep importantaug snr_db snr_candidates snr
+  if [ "$authors_generator" = true ]; then  # at the SNR chosen for ours
     train train_recognizer.py hparams/importantaug.yaml importantaug_authorsgen \
-      --init_generator "$authors_ckpt"
+      --init_generator "$authors_ckpt" --snr_db "$(sed -n 's/^snr_db: //p' "$exp_dir/importantaug/hyperparams.yaml")"
   fi
 fi
 

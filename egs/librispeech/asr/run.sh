@@ -33,10 +33,11 @@ corpus=synth            # synth | librispeech
 preset=demo             # tiny | demo | full
 data_dir=""             # default: data/<corpus>_<preset>
 exp_dir=""              # default: exp/<corpus>_<preset>
-device=cpu              # cpu | cuda
+device=cpu              # cpu | cuda | cuda:N (checked before any work)
 ngpu=0                  # >1: training stages under torchrun (DDP; gloo on cpu)
 nj=2                    # parallel jobs for data preparation
-nthreads=1              # torch threads per process (results repeat for the same number)
+nthreads=auto           # torch threads per process: auto = the cores it may use (/ ngpu);
+                        # results repeat for the same number
 archive_dir=""          # archives fetched by hand (librispeech)
 on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 
