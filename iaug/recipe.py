@@ -37,6 +37,18 @@ from iaug.dataio import audio_dataset
 logger = logging.getLogger(__name__)
 
 
+def read_yaml(stream, name, reader):
+    """``reader(stream)``; yaml that does not parse is one line naming the
+    file and the line (pyyaml's and ruamel's errors alike)."""
+    try:
+        return reader(stream)
+    except (yaml.YAMLError, ruamel.yaml.YAMLError) as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise SystemExit(f"{name}: not valid yaml{where} ({problem})") from None
+
+
 def read_preset(preset_file, _seen=()):
     """A preset's mapping after its ``base:`` chain: the base's keys, with the
     preset's own top-level keys and ``per_file`` entries (key by key, per
@@ -44,7 +56,7 @@ def read_preset(preset_file, _seen=()):
     if not os.path.isfile(preset_file):
         raise SystemExit(f"preset {preset_file} not found")
     with open(preset_file, encoding="utf-8") as f:
-        preset = yaml.safe_load(f) or {}
+        preset = read_yaml(f, preset_file, yaml.safe_load) or {}
     if not isinstance(preset, dict):
         raise SystemExit(f"{preset_file}: a preset is a yaml mapping")
     base = preset.pop(BASE_KEY, None)
@@ -78,7 +90,7 @@ def preset_overrides(preset_file, hparams_file):
 
 # What the common settings must be; checked before any work starts.
 CHECKS = {
-    "batch_size": (int, 1), "number_of_epochs": (int, 0), "patience": (int, 0),
+    "batch_size": (int, 1), "number_of_epochs": (int, 1), "patience": (int, 0),
     "num_workers": (int, 0), "lr_step_size": (int, 1), "ckpt_interval_steps": (int, 0),
     "seed": (int, None), "lr": (float, 0.0, "above"), "weight_decay": (float, 0.0),
     "snr_db": (float, None), "q": (float, 0.0),
@@ -164,7 +176,7 @@ def saved_hparams(folder):
 def compose(hparams_file):
     """The yaml tree of an hparams file after its ``base:`` chain (tags kept)."""
     with open(hparams_file, encoding="utf-8") as f:
-        tree = ruamel.yaml.YAML().load(f) or {}
+        tree = read_yaml(f, hparams_file, ruamel.yaml.YAML().load) or {}
     base = tree.pop(BASE_KEY, None)
     if base is None:
         return tree

@@ -91,19 +91,27 @@ def test_bad_settings_are_named_before_any_work(tmp_path):
     arm.write_text("base: " + os.path.join(KWS, "noise.yaml") + "\npatiance: 1\n")
     preset = tmp_path / "presets.yaml"
     preset.write_text("per_file:\n    generatr: {number_of_epochs: 1}\n")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("batch_size: 8\nper_file:\n  noise: {snr_db: [1, 2\n")
     for args, message in (
             (["--batch_size", "abc"], "batch_size must be an integer >= 1, got 'abc'"),
             (["--lr", "-0.1"], "lr must be a number > 0, got -0.1"),
             (["--snr_db", "[15, -12.5]"], "snr_db must be a number or a range [low, high], got [15, -12.5]"),
             (["--patiance", "1"], "unknown setting 'patiance'"),
-            (["--preset", str(preset)], "per_file entry 'generatr' names no hparams file")):
+            (["--preset", str(preset)], "per_file entry 'generatr' names no hparams file"),
+            (["--number_of_epochs", "0"], "number_of_epochs must be an integer >= 1, got 0"),
+            (["--preset", str(broken)], f"{broken}: not valid yaml at line 4 (")):
         proc = subprocess.run([sys.executable, script, os.path.join(KWS, "noise.yaml"),
                                "--data_dir", str(tmp_path), *args], capture_output=True, text=True)
         assert proc.returncode != 0 and message in proc.stderr, proc.stderr[-500:]
-        assert "Traceback" not in proc.stderr
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     proc = subprocess.run([sys.executable, script, str(arm), "--data_dir", str(tmp_path)],
                           capture_output=True, text=True)
     assert "patiance used by nothing (a typo?)" in proc.stderr and "Traceback" not in proc.stderr
+    arm.write_text("base: noise.yaml\nsnr_db: [1\n")  # an hparams file that is not yaml
+    proc = subprocess.run([sys.executable, script, str(arm), "--data_dir", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert f"{arm}: not valid yaml at line " in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize("folder", [KWS, ASR, DIGITS])
