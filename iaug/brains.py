@@ -21,6 +21,7 @@ from iaug.checkpoints import CheckpointError, freeze, load_weights
 from iaug.analysis import speech_bins
 from iaug.losses import importance_loss, masked_mean
 from iaug.models import reads
+from iaug.recipe import seed_rank_stream
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +77,19 @@ class _ImportanceBrain(sb.Brain):
         for name in getattr(self.hparams, "frozen", None) or []:
             freeze(getattr(self.modules, name))
         super().on_fit_start()
+        seed_rank_stream(self.hparams.seed)
 
-    def on_stage_start(self, stage, epoch=None):
+    def keep_frozen_in_eval(self):
+        # SpeechBrain puts every module in training mode after on_stage_start:
+        # a frozen one (its dropout) must stay in eval mode for the whole stage
         for name in getattr(self.hparams, "frozen", None) or []:
             getattr(self.modules, name).eval()
+
+    def on_fit_batch_start(self, batch, should_step):
+        self.keep_frozen_in_eval()
+
+    def on_stage_start(self, stage, epoch=None):
+        self.keep_frozen_in_eval()
         self.stats = {"error": self.hparams.task.new_stats()} if stage != sb.Stage.TRAIN else {}
         self.extra = {}
         self.nonfinite_batches = self.batches = 0

@@ -25,6 +25,7 @@ import os
 import re
 import sys
 from datetime import date
+from hashlib import sha256
 
 import ruamel.yaml
 import speechbrain as sb
@@ -295,7 +296,7 @@ def train_and_test(brain_class, argv=None):
             hparams["epoch_counter"],
             train,
             valid,
-            train_loader_kwargs=hparams["train_dataloader_opts"],
+            train_loader_kwargs=train_loader_options(hparams, train),
             valid_loader_kwargs=hparams["valid_dataloader_opts"],
         )
         tests = {}
@@ -321,6 +322,33 @@ def train_and_test(brain_class, argv=None):
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return brain, summary
+
+
+def distributed_rank():
+    """This process's rank under torchrun, or None for a single process."""
+    rank = os.environ.get("RANK")
+    return int(rank) if rank is not None and os.environ.get("LOCAL_RANK") is not None else None
+
+
+def train_loader_options(hparams, train):
+    """The training loader's options. Under torchrun a shuffled order is a
+    sampler seeded by the run's ``seed`` (SpeechBrain's DistributedSampler
+    would shuffle with seed 0 whatever the run's seed), split between ranks."""
+    opts = dict(hparams["train_dataloader_opts"])
+    if distributed_rank() is not None and opts.pop("shuffle", False):
+        opts["sampler"] = sb.dataio.sampler.ReproducibleRandomSampler(train, seed=hparams["seed"])
+    return opts
+
+
+def seed_rank_stream(seed):
+    """Under torchrun, rank r > 0 draws its noise clips, offsets, SNRs and
+    masks from a stream of its own, derived from ``seed`` (one seed for all
+    ranks would give N ranks the same draws); rank 0 keeps the run's stream,
+    so a single process draws exactly what it always drew."""
+    rank = distributed_rank()
+    if rank:
+        torch.manual_seed(int.from_bytes(sha256(f"{seed}:{rank}".encode()).digest()[:7], "big"))
+    return rank
 
 
 class _PlainLoader(yaml.SafeLoader):

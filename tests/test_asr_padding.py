@@ -164,3 +164,23 @@ def test_time_roll_stays_within_each_utterance():
             m = policy(torch.zeros(2, 3, 10), torch.Generator().manual_seed(seed), frame_mask=fm)
             leaked += not set(m[1, :, :6].flatten().tolist()) <= real_values
         assert (leaked == 0) if within else (leaked > 0)
+
+
+def test_the_recognizer_keeps_the_callers_cudnn_settings():
+    from iaug.models.recognizers import CTCRecognizer
+
+    cudnn = torch.backends.cudnn
+    before = (cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32)
+    rec = CTCRecognizer(num_tokens=5).eval()
+    seen = []
+    rnn = rec.rnn.forward
+    rec.rnn.forward = lambda *a, **k: (seen.append((cudnn.enabled, cudnn.benchmark, cudnn.deterministic,
+                                                    cudnn.allow_tf32)), rnn(*a, **k))[1]
+    try:
+        cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32 = True, True, False
+        spec = torch.randn(2, 257, 40, requires_grad=True)  # training the generator through it
+        rec(spec, torch.ones(2, 40))
+        assert seen == [(False, True, True, False)]  # cuDNN off for this block only
+        assert (cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32) == (True, True, False)
+    finally:
+        cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32 = before

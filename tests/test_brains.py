@@ -2,6 +2,7 @@
 
 import os
 
+import speechbrain as sb
 import torch
 
 from iaug.brains import GeneratorBrain, RecognizerBrain
@@ -25,11 +26,21 @@ def same(state, module):
     return all(torch.equal(state[k], v) for k, v in module.state_dict().items())
 
 
-def test_generator_stage_keeps_recognizer_frozen(toy_corpus, tmp_path):
+def test_generator_stage_keeps_recognizer_frozen(toy_corpus, tmp_path, monkeypatch):
     exp = str(tmp_path / "exp")
     train(RecognizerBrain, "baseline.yaml", toy_corpus, exp, "baseline")
     baseline, _ = load_state(os.path.join(exp, "baseline"), "recognizer")
+    seen = []  # the frozen recognizer's mode during each training batch
+    forward = GeneratorBrain.compute_forward
+
+    def looking(self, batch, stage):
+        if stage == sb.Stage.TRAIN:
+            seen.append((self.modules.recognizer.training, self.modules.generator.training))
+        return forward(self, batch, stage)
+
+    monkeypatch.setattr(GeneratorBrain, "compute_forward", looking)
     brain, summary = train(GeneratorBrain, "generator.yaml", toy_corpus, exp, "generator")
+    assert seen and all(mode == (False, True) for mode in seen)
     assert same(baseline, brain.modules.recognizer)
     assert not any(p.requires_grad for p in brain.modules.recognizer.parameters())
     assert not brain.modules.recognizer.training

@@ -37,7 +37,10 @@ def test_tiny_recipe_all_stages(tmp_path):
     for png in ("error_vs_snr.png", "importance_maps.png"):
         with open(os.path.join(exp, png), "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
-    assert os.path.islink(os.path.join(exp, "noise")) and os.path.islink(os.path.join(exp, "binarized"))
+    for chosen_on_dev in ("noise", "importantaug", "binarized"):
+        assert os.path.islink(os.path.join(exp, chosen_on_dev))
+    assert "- `importantaug` = `importantaug_snr" in md  # the stage-B SNR chosen on dev
+    assert "mean noise mask: " in md and " on the speech bins " in md  # the generator's diagnostic
     assert "| importantaug |" in log  # the table is printed at the end
     # the default front-end is the stable one, for every system
     for s in SYSTEMS:
@@ -47,7 +50,7 @@ def test_tiny_recipe_all_stages(tmp_path):
     # A rerun skips every finished stage.
     again = run("--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp,
                 "--stage", "0", "--stop_stage", "8")
-    assert again.count("done, skipping") == 8  # baseline, 2 SNRs, generator, ia, null, 2 q
+    assert again.count("done, skipping") == 9  # baseline, 2 SNRs, generator, 2 ia SNRs, null, 2 q
     assert "training" not in again.replace("done, skipping", "")
 
     # iaug-eval on a folder in GSC layout: the last line is JSON

@@ -168,7 +168,7 @@ class CTCRecognizer(nn.Module):
         # cuDNN cannot backpropagate through an RNN in eval mode, which is
         # what training the generator against the frozen recognizer does
         cudnn_ok = self.training or not torch.is_grad_enabled()
-        with torch.backends.cudnn.flags(enabled=cudnn_ok and torch.backends.cudnn.enabled):
+        with cudnn_enabled(cudnn_ok and torch.backends.cudnn.enabled):
             out = self.rnn(packed)[0]
         x, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
         x = self.dnn(x)
@@ -203,3 +203,12 @@ class FeatureClassifier(nn.Module):
     def forward(self, wavs, lens=None):
         feats = self.normalize(self.features(wavs), lens)
         return self.classifier(self.embedding_model(feats, lens)).squeeze(1)
+
+
+def cudnn_enabled(enabled):
+    """``torch.backends.cudnn.flags`` that changes ``enabled`` only: its
+    other arguments have defaults that would reset the caller's
+    ``benchmark``, ``deterministic`` and TF32 settings for the block."""
+    # None leaves a setting as it is (torch.backends.cudnn.set_flags)
+    return torch.backends.cudnn.flags(enabled=enabled, benchmark=None, benchmark_limit=None,
+                                      deterministic=None, allow_tf32=None, fp32_precision=None)
