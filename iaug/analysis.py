@@ -134,7 +134,7 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
     return report
 
 
-def protects_speech(report, margin=0.0):
+def protects_speech(report, margin=0.01):
     """Whether the generator's mean mask is at least ``margin`` lower on the
     speech bins than elsewhere (ImportantAug's premise)."""
     return report["mask_other"] - report["mask_speech"] >= margin
@@ -144,8 +144,12 @@ def diagnostic_lines(report):
     """Plain-text lines of a report's mask placement and sensitivity."""
     lines = []
     if "mask_speech" in report:
-        direction = "protects the speech" if protects_speech(report) else \
-            "puts MORE noise on the speech than elsewhere: the recognizer reads its words elsewhere"
+        if protects_speech(report):
+            direction = "protects the speech"
+        elif protects_speech({"mask_other": report["mask_speech"], "mask_speech": report["mask_other"]}):
+            direction = "puts MORE noise on the speech than elsewhere: the recognizer reads its words elsewhere"
+        else:
+            direction = "tells the speech from the rest by less than 0.01"
         lines.append(f"mean noise mask: {report['mask_speech']:.3f} on the speech bins "
                      f"({100 * report['speech_share']:.1f} % of bins), {report['mask_other']:.3f} "
                      f"elsewhere ({direction})")

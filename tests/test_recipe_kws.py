@@ -53,6 +53,18 @@ def test_tiny_recipe_all_stages(tmp_path):
     assert again.count("done, skipping") == 9  # baseline, 2 SNRs, generator, 2 ia SNRs, null, 2 q
     assert "training" not in again.replace("done, skipping", "")
 
+    # A system that never finished training is named, not scored.
+    os.makedirs(os.path.join(exp, "specaugment"))
+    with open(os.path.join(exp, "baseline", "hyperparams.yaml")) as f, \
+            open(os.path.join(exp, "specaugment", "hyperparams.yaml"), "w") as g:
+        g.write(f.read())
+    scored = run("--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp,
+                 "--stage", "9")
+    assert "not scored, training unfinished: specaugment" in scored
+    assert "Not scored, training unfinished: specaugment." in open(os.path.join(exp, "results.md")).read()
+    with open(os.path.join(exp, "results.csv")) as f:
+        assert {r["system"] for r in csv.DictReader(f)} == SYSTEMS
+
     # iaug-eval on a folder in GSC layout: the last line is JSON
     out = subprocess.run(["iaug-eval", "--exp_dir", exp, "--system", "importantaug",
                           "--data_dir", os.path.join(data, "noisy_test", "qut_snr0")],

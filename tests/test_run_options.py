@@ -61,6 +61,13 @@ def test_stage_before_its_inputs_names_the_stage_to_run(recipe, stage, needs, tm
 def test_evaluation_with_nothing_trained(recipe, tmp_path):
     message = fails(RECIPES[recipe], "--stage", str(LAST[recipe]), "--exp_dir", str(tmp_path / "e"))
     assert "nothing trained" in message
+    # a system killed in its first epoch (or still training) is not a trained one
+    os.makedirs(tmp_path / "e" / "baseline")
+    (tmp_path / "e" / "baseline" / "hyperparams.yaml").write_text("seed: 1\n")
+    proc = subprocess.run(["bash", RECIPES[recipe], "--stage", str(LAST[recipe]),
+                           "--exp_dir", str(tmp_path / "e")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "nothing trained" in proc.stderr
+    assert "not scored, training unfinished: baseline" in proc.stdout
 
 
 @pytest.mark.parametrize("recipe", sorted(RECIPES))

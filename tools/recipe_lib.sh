@@ -127,16 +127,32 @@ sweep() {
   python3 -m iaug.scoring select "$exp_dir/$name" "${systems[@]}"
 }
 
+# finished SYSTEM...: sets `systems` to those of the named systems that
+# finished training (.done) and `unfinished` to every system folder of
+# exp_dir that started and did not (killed, or still training), named in one line
+finished() {
+  local s dir
+  systems=() unfinished=()
+  for s in "$@"; do [ -f "$exp_dir/$s/.done" ] && systems+=("$s"); done
+  for dir in "$exp_dir"/*/; do
+    dir=${dir%/}
+    [ -L "$dir" ] || [ ! -f "$dir/hyperparams.yaml" ] || [ -f "$dir/.done" ] || \
+      unfinished+=("$(basename "$dir")")
+  done
+  [ ${#unfinished[@]} -eq 0 ] || log "not scored, training unfinished: ${unfinished[*]}"
+}
+
 # evaluate SYSTEM...: every system on the clean (test*.csv) and noisy test
 # manifests of $manifests -> $exp_dir/results.csv (written whole), then
 # results.md with the figures; needs: manifests, eval_args (extra iaug-eval
-# options), report_args (extra options of iaug.cli.report)
+# options), report_args (extra options of iaug.cli.report), unfinished
 evaluate() {
   local sets=() f
   for f in "$manifests"/test*.csv "$manifests"/noisy/*.csv; do [ -e "$f" ] && sets+=("$f"); done
   python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "$@" --manifest "${sets[@]}" \
     --results_csv "$exp_dir/results.csv" --device "$torch_device" "${eval_args[@]}"
-  python3 -m iaug.cli.report --exp_dir "$exp_dir" --test_csv "$manifests/test.csv" "${report_args[@]}"
+  python3 -m iaug.cli.report --exp_dir "$exp_dir" --test_csv "$manifests/test.csv" \
+    --unfinished ${unfinished[@]+"${unfinished[@]}"} "${report_args[@]}"
   cat "$exp_dir/results.md"
 }
 

@@ -63,12 +63,16 @@ def main(argv=None):
     parser.add_argument("--generator", help="default: <exp_dir>/generator, if it exists")
     parser.add_argument("--metric_name", default="error rate")
     parser.add_argument("--title", help="default: Results: <exp_dir>")
+    parser.add_argument("--unfinished", nargs="*", default=[],
+                        help="systems whose training did not finish (named, not scored)")
     args = parser.parse_args(argv)
     results_csv = os.path.join(args.exp_dir, "results.csv")
     try:
         rows = read_results(results_csv)
         md = [f"# {args.title or 'Results: ' + args.exp_dir}", "",
               results_markdown(rows, args.metric_name)]
+        if args.unfinished:
+            md += [f"Not scored, training unfinished: {', '.join(args.unfinished)}.", ""]
         choices = dev_choices(args.exp_dir)
         if choices:
             md += ["Chosen on dev:", "", *choices, ""]

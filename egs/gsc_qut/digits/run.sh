@@ -66,6 +66,7 @@ fi
 if run_stage 4 "evaluation -> $exp_dir/results.csv"; then
   require baseline:2 importantaug:3
   eval_args=() report_args=(--generator "$generator" --title "Spoken digits: baseline against ImportantAug")
+  unfinished=()
   evaluate baseline importantaug
 fi
 

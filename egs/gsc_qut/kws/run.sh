@@ -119,11 +119,8 @@ if run_stage 8 "peers (benchmark rows)"; then
 fi
 
 if run_stage 9 "evaluation -> $exp_dir/results.csv"; then
-  systems=()
-  for s in baseline noise importantaug importantaug_authorsgen null_importantaug binarized \
-           sb_augment specaugment importantaug_specaugment; do
-    [ -f "$exp_dir/$s/hyperparams.yaml" ] && systems+=("$s")
-  done
+  finished baseline noise importantaug importantaug_authorsgen null_importantaug binarized \
+           sb_augment specaugment importantaug_specaugment
   [ ${#systems[@]} -gt 0 ] || die "nothing trained in $exp_dir: run stages 2-8 first"
   eval_args=() report_args=()
   if [ "$eval_authors" = true ]; then  # built from the baseline's hparams

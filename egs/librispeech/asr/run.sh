@@ -94,10 +94,7 @@ if run_stage 6 "Null ImportantAug (all-ones mask)"; then
 fi
 
 if run_stage 7 "evaluation -> $exp_dir/results.csv"; then
-  systems=()
-  for s in baseline noise importantaug null_importantaug; do
-    [ -f "$exp_dir/$s/hyperparams.yaml" ] && systems+=("$s")
-  done
+  finished baseline noise importantaug null_importantaug
   [ ${#systems[@]} -gt 0 ] || die "nothing trained in $exp_dir: run stages 2-6 first"
   eval_args=() report_args=(--metric_name WER)
   evaluate "${systems[@]}"
