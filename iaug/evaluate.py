@@ -150,10 +150,24 @@ def generator_with_frontend(source):
 
 
 def manifest_sha256(manifest):
-    """Hash of what a manifest lists (a CSV's bytes, or a dict's items)."""
+    """Hash of what a manifest lists (a CSV's bytes, or a dict's items) and
+    of the audio it lists (each file's size and modification time): a test
+    set rebuilt in place under the same manifest is scored again."""
     if isinstance(manifest, dict):
-        return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
-    return sha256_of(manifest)
+        listed, rows = json.dumps(manifest, sort_keys=True), manifest.values()
+    else:
+        listed = sha256_of(manifest)
+        with open(manifest, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    digest = hashlib.sha256(f"{listed}\n".encode())
+    for row in rows:
+        if "wav" in row:
+            try:
+                st = os.stat(row["wav"])
+                digest.update(f"{row['wav']}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+            except OSError:  # scoring names the missing file
+                digest.update(f"{row['wav']}\tmissing\n".encode())
+    return digest.hexdigest()
 
 
 def read_record(decisions_csv, expected):

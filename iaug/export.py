@@ -79,10 +79,36 @@ def model_section(hparams_file):
     return out.getvalue(), [str(x) for x in labels]
 
 
+MODEL_FILES = {"hyperparams.yaml", "labels.txt", "recognizer.ckpt", "generator.ckpt"}
+MODEL_MARK = "# Inference hparams of an ImportantAug system"
+
+
+def check_out(out):
+    """``out`` is new, empty or an exported model folder (which it replaces):
+    never an experiment folder, whose training hyperparams.yaml it would overwrite."""
+    if not os.path.exists(out):
+        return
+    if not os.path.isdir(out):
+        raise ValueError(f"--out {out} is a file, not a folder")
+    present = set(os.listdir(out))
+    if not present:
+        return
+    hparams = os.path.join(out, "hyperparams.yaml")
+    exported = present <= MODEL_FILES and os.path.isfile(hparams)
+    if exported:
+        with open(hparams, encoding="utf-8") as f:
+            exported = any(line.startswith(MODEL_MARK) for line in f)
+    if not exported:
+        raise ValueError(f"--out {out} is a folder that is not an exported model (it holds "
+                         f"{', '.join(sorted(present)[:3])}{', ...' if len(present) > 3 else ''}): "
+                         "name a new folder")
+
+
 def write_folder(out, model_yaml, labels, recognizer_state, generator_state, provenance,
                  top_db=None):
     """Write the model folder; returns its path. ``top_db``: the generator's
     dB floor, used when the recognizer brings no ``stft`` of its own."""
+    check_out(out)
     os.makedirs(out, exist_ok=True)
     names = [line.split(":")[0] for line in model_yaml.splitlines()
              if line and not line[0].isspace() and not line.startswith("#")]
@@ -91,7 +117,7 @@ def write_folder(out, model_yaml, labels, recognizer_state, generator_state, pro
         model_yaml = STFT_YAML.format(top_db="null" if top_db is None else top_db) + model_yaml
         modules = "    stft: !ref <stft>\n" + modules
     header = "".join(f"# {line}\n" for line in provenance)
-    text = (header + "# Inference hparams of an ImportantAug system (iaug.inference.ImportantAugClassifier)\n"
+    text = (header + f"{MODEL_MARK} (iaug.inference.ImportantAugClassifier)\n"
             "sample_rate: 16000\n"
             f"labels: [{', '.join(labels)}]  # also in labels.txt\n"
             + model_yaml

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 
+import soundfile as sf
 import speechbrain as sb
 
 from conftest import fake_kws_system, make_toy_corpus
@@ -44,6 +45,15 @@ def test_saved_decisions_are_reused_only_when_they_match(tmp_path, capsys):
     assert reused
     # touching the manifest changes nothing; changing what it lists does
     os.utime(manifest)
+    _, reused = evaluate(exp, capsys, "--manifest", manifest)
+    assert reused
+    # the audio it lists rebuilt in place, the manifest's bytes unchanged
+    with open(manifest, newline="") as f:
+        first_wav = next(csv.DictReader(f))["wav"]
+    wav, rate = sf.read(first_wav, dtype="float32")
+    sf.write(first_wav, 0.5 * wav, rate, subtype="PCM_16")
+    _, reused = evaluate(exp, capsys, "--manifest", manifest)
+    assert not reused
     _, reused = evaluate(exp, capsys, "--manifest", manifest)
     assert reused
     with open(manifest) as f:

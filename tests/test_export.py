@@ -95,3 +95,17 @@ def test_export_errors(tmp_path, capsys):
     assert export_main(["--exp_dir", str(tmp_path), "--system", "baseline", "--out",
                         str(tmp_path / "o")]) == 1  # no <exp_dir>/generator
     assert "generator" in capsys.readouterr().err
+
+
+def test_export_never_writes_into_a_folder_that_is_not_a_model(tmp_path, capsys, generator_ckpt):
+    fake_kws_system(str(tmp_path))
+    baseline = tmp_path / "baseline"
+    training_hparams = (baseline / "hyperparams.yaml").read_text()
+    args = ["--exp_dir", str(tmp_path), "--system", "baseline", "--generator", generator_ckpt]
+    assert export_main([*args, "--out", str(baseline)]) == 1
+    err = capsys.readouterr().err
+    assert "is a folder that is not an exported model" in err and len(err.strip().splitlines()) == 1
+    assert (baseline / "hyperparams.yaml").read_text() == training_hparams
+    model = tmp_path / "model"
+    assert export_main([*args, "--out", str(model)]) == 0
+    assert export_main([*args, "--out", str(model)]) == 0  # an exported model: replaced
