@@ -41,8 +41,9 @@ logger = logging.getLogger(__name__)
 TRAINING_ONLY = ("noise_bank", "noise_mixer", "wav_augment", "spec_augment")
 
 
-def system_hparams(hparams_file, output_folder, overrides=None):
-    """Load an hparams file for scoring: training-only keys off, a log of its own."""
+def system_hparams(hparams_file, output_folder, overrides=None, eval_dir=None):
+    """Load an hparams file for scoring: training-only keys off, a log of its
+    own (in ``eval_dir``, by default ``<output_folder>/eval``)."""
     keys = plain_values(hparams_file)
     values = {key: None for key in TRAINING_ONLY if key in keys}
     values.update(overrides or {})
@@ -50,7 +51,7 @@ def system_hparams(hparams_file, output_folder, overrides=None):
     if "train_logger" in keys:
         # Scores go to eval/log.txt, not into the training log.
         text += ("train_logger: !new:speechbrain.utils.train_logger.FileTrainLogger\n"
-                 f"    save_file: {json.dumps(os.path.join(output_folder, 'eval', 'log.txt'))}\n")
+                 f"    save_file: {json.dumps(os.path.join(eval_dir or os.path.join(output_folder, 'eval'), 'log.txt'))}\n")
     with open(hparams_file, encoding="utf-8") as f:
         try:
             return load_hyperpyyaml(f, text)
@@ -89,7 +90,7 @@ class System:
                 "(a checkpoint file needs --hparams)")
         self.checkpoint = checkpoint_file(source, "recognizer")
         self.eval_dir = eval_dir or os.path.join(folder, "eval")
-        self.hparams = system_hparams(hparams_file, folder, overrides)
+        self.hparams = system_hparams(hparams_file, folder, overrides, self.eval_dir)
         self.task = self.hparams["task"]
         self.source = source
         self.loaded = False

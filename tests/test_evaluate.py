@@ -92,3 +92,19 @@ def test_results_table_is_written_whole(tmp_path, capsys):
     assert main(["--exp_dir", exp, "--system", "baseline", "--manifest", "/nonexistent.csv",
                  "--results_csv", table]) == 1
     assert open(table).read() == before
+
+
+def test_a_checkpoint_file_is_scored_with_its_outputs_under_exp_dir(tmp_path, capsys, authors_ckpt):
+    corpus, manifest, exp = system(tmp_path)
+    shelf = tmp_path / "shelf"  # the checkpoint's folder, read-only for CI's ../shared
+    shelf.mkdir()
+    ckpt = str(shelf / "authors.pt")
+    shutil.copy(authors_ckpt, ckpt)
+    kws = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams", "baseline.yaml")
+    assert main(["--exp_dir", exp, "--system", f"authors={ckpt}", "--hparams", kws,
+                 "--overrides", f"{{data_dir: '{corpus}'}}", "--manifest", manifest]) == 0
+    score = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert score["system"] == "authors" and score["num_utts"] == 4
+    assert score["decisions"].startswith(os.path.join(exp, "authors", "eval"))
+    assert os.path.isfile(os.path.join(exp, "authors", "eval", "log.txt"))
+    assert os.listdir(shelf) == ["authors.pt"]
