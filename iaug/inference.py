@@ -15,7 +15,8 @@ Files are read as ``iaug-eval --data_dir`` reads them
 (:func:`iaug.data.audio.read_audio` with ``convert=True``): another sample
 rate is resampled and several channels averaged, with a warning naming the
 file; a clip shorter than the STFT window is zero-padded; a missing file, NaN
-or infinite samples are one-line errors naming it.
+or infinite samples are one-line errors naming it. A URL is refused (download
+it first); a ``FetchSource`` is fetched as SpeechBrain does.
 """
 
 import os
@@ -47,6 +48,27 @@ def finite(wavs):
     return wavs
 
 
+def checked_batch(wavs, wav_lens=None):
+    """(``wavs`` [B, samples] float, ``wav_lens`` [B] or None), or a one-line
+    ValueError: a batch is 2-D and not empty (a 1-D waveform would be read as
+    a batch of single samples), and relative lengths are B numbers in (0, 1]."""
+    if not isinstance(wavs, torch.Tensor):
+        raise ValueError(f"wavs: a [batch, samples] tensor, got {type(wavs).__name__}")
+    if wavs.ndim != 2:
+        raise ValueError(f"wavs: a [batch, samples] tensor, got shape {tuple(wavs.shape)} "
+                         "(one waveform: wavs[None])")
+    if wavs.shape[0] == 0 or wavs.shape[1] == 0:
+        raise ValueError(f"wavs: an empty batch (shape {tuple(wavs.shape)})")
+    if wav_lens is not None:
+        wav_lens = torch.as_tensor(wav_lens, dtype=torch.float)
+        if wav_lens.shape != (wavs.shape[0],):
+            raise ValueError(f"wav_lens: {wavs.shape[0]} relative lengths, got shape "
+                             f"{tuple(wav_lens.shape)}")
+        if not ((wav_lens > 0) & (wav_lens <= 1)).all():
+            raise ValueError(f"wav_lens: relative lengths in (0, 1], got {wav_lens.tolist()}")
+    return finite(wavs.float()), wav_lens
+
+
 class ImportantAugClassifier(Pretrained):
     """A keyword classifier with its importance-map generator.
 
@@ -62,17 +84,21 @@ class ImportantAugClassifier(Pretrained):
         model's rate. Replaces SpeechBrain's reader, which resamples silently,
         passes NaN through and answers a missing file with "System error."."""
         local = str(path)
-        remote = "://" in local or not os.path.isdir(os.path.dirname(local) or ".")
-        if isinstance(path, FetchSource) or remote:  # SpeechBrain fetches it
+        if isinstance(path, FetchSource):  # SpeechBrain fetches it
             source, name = split_path(path)
             local = str(fetch(name, source=source, savedir=savedir))
+        elif "://" in local:
+            raise ValueError(f"{local}: a URL; download the file and give its local path")
+        elif not os.path.isfile(local):  # never a model-hub lookup for a mistyped path
+            raise FileNotFoundError(f"audio file not found: {local}")
         rate = getattr(self.hparams, "sample_rate", SAMPLE_RATE)
         return read_audio(local, rate, convert=True).to(self.device)
 
     def classify_batch(self, wavs, wav_lens=None):
         """[B, samples] at 16 kHz -> (log_probs [B, C], best score [B],
         best index [B], best labels)."""
-        wavs = finite(wavs.to(self.device).float())
+        wavs, wav_lens = checked_batch(wavs, wav_lens)
+        wavs = wavs.to(self.device)
         if wav_lens is not None:
             wav_lens = wav_lens.to(self.device)
         with torch.no_grad():
@@ -88,7 +114,7 @@ class ImportantAugClassifier(Pretrained):
     def importance_batch(self, wavs):
         """[B, samples] -> [B, F, frames] importance (1 - the generator's noise mask)."""
         with torch.no_grad():
-            spec = self.mods.stft(finite(wavs.to(self.device).float()))
+            spec = self.mods.stft(checked_batch(wavs)[0].to(self.device))
             return 1.0 - self.mods.generator(self.mods.stft.db(spec))
 
     def importance_map(self, path):

@@ -209,6 +209,34 @@ def test_classify_file_names_a_missing_file(tmp_path, model):
         model.classify_file(path)
     with pytest.raises(FileNotFoundError, match="audio file not found: missing.wav"):
         model.classify_file("missing.wav")
+    typo = str(tmp_path / "typo_dir" / "yes.wav")  # a folder that does not exist: no hub lookup
+    with pytest.raises(FileNotFoundError, match=re.escape(f"audio file not found: {typo}")):
+        model.classify_file(typo)
+    with pytest.raises(ValueError, match="a URL; download the file"):
+        model.importance_map("https://example.org/yes.wav")
+
+
+@pytest.mark.parametrize("wavs,wav_lens,message", [
+    (torch.zeros(16000), None, "got shape (16000,) (one waveform: wavs[None])"),
+    (torch.zeros(0, 16000), None, "an empty batch"),
+    (torch.zeros(2, 16000), torch.ones(3), "2 relative lengths, got shape (3,)"),
+    (torch.zeros(2, 16000), torch.tensor([1.0, 0.0]), "relative lengths in (0, 1]"),
+    (torch.zeros(2, 16000), torch.tensor([1.0, 1.5]), "relative lengths in (0, 1]"),
+    (np.zeros((2, 16000)), None, "a [batch, samples] tensor, got ndarray"),
+])
+def test_bad_batches_are_one_line(model, wavs, wav_lens, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        model.classify_batch(wavs, wav_lens)
+    if wav_lens is None:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            model.importance_batch(wavs)
+
+
+def test_lengths_as_a_list_or_array_are_taken(model):
+    wavs = torch.from_numpy(np.stack([TONE, TONE]))
+    expected = model.classify_batch(wavs, torch.tensor([1.0, 0.5]))[0]
+    for lens in ([1.0, 0.5], np.array([1.0, 0.5])):
+        assert torch.allclose(model.classify_batch(wavs, lens)[0], expected)
 
 
 # 6. a corrupt best checkpoint

@@ -141,8 +141,9 @@ def generator_lines(name, snr_db, reports):
     md = ["", f"What `{name}` learned (dev set, dev noise at {snr_text(snr_db)} dB, frozen "
           f"baseline of the same seed; mean ± 95 % CI over {len(reports)} seeds)", "",
           "| measure | value |", "|---|---|"]
-    for key in ("mean_mask", "noise_energy_share", "acc_clean", "acc_unmasked_noise",
-                "acc_masked_noise"):
+    for key in [k for k in ("mean_mask", "mask_speech", "mask_other", "noise_energy_share",
+                            "acc_clean", "acc_unmasked_noise", "acc_masked_noise")
+                if all(k in r for r in reports)]:
         m, h = mean_ci([r[key] for r in reports])
         md.append(f"| {key} | {m:.3f} ± {h:.3f} |" if len(reports) > 1 else f"| {key} | {m:.3f} |")
     return md

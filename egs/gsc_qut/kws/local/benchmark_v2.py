@@ -748,9 +748,15 @@ def generator_section(seeds, seed_dirs, fe, out_dir, first, n):
            "baseline: mean mask (1 = noise let through), share of the unmasked noise energy the mask "
            "lets through, and the baseline's accuracy (%) on clean, unmasked-noise and masked-noise "
            "input (same noise draws and gain).", "", "| measure | mean ± 95 % CI |", "|---|---|"]
-    for key in ("mean_mask", "noise_energy_share", "acc_clean", "acc_unmasked_noise", "acc_masked_noise"):
+    keys = ["mean_mask", "mask_speech", "mask_other", "noise_energy_share", "acc_clean",
+            "acc_unmasked_noise", "acc_masked_noise"]
+    for key in [k for k in keys if all(k in rep for rep in reports)]:
         m, h = mean_ci([rep[key] for rep in reports])
         md.append(f"| {key} | {m:.3f}" + (f" ± {h:.3f} |" if n > 1 else " |"))
+    if all("mask_speech" in rep for rep in reports):
+        lower = sum(rep["mask_speech"] < rep["mask_other"] for rep in reports)
+        md += ["", f"Mask on the speech bins (within 40 dB of the clip's loudest bin) lower than "
+               f"elsewhere: {lower} of {len(reports)} seeds."]
 
     png = os.path.join(fe, os.path.basename(seed_dirs[0]), "importance_maps.png")
     if os.path.isfile(os.path.join(out_dir, png)):
