@@ -68,6 +68,27 @@ def make_policy(policy, generator, q=50.0, prob=0.5, max_shift=30):
     raise ValueError(f"unknown policy '{policy}': use one of {', '.join(POLICIES)} or a policy object")
 
 
+def check_settings(snr_db, q, prob, max_shift, sample_rate):
+    """One-line ValueErrors for the settings the recipes' hparams check too."""
+    import math
+
+    from iaug.mixing import snr_range
+
+    if isinstance(snr_db, (list, tuple)):
+        snr_range(snr_db)
+    elif not isinstance(snr_db, (int, float)) or isinstance(snr_db, bool) or not math.isfinite(snr_db):
+        raise ValueError(f"snr_db: a finite number or a range [low, high] in dB, got {snr_db!r}")
+    if not 0 < q <= 100:
+        raise ValueError(f"q: a percentile in (0, 100], got {q!r}")
+    if not 0 <= prob <= 1:
+        raise ValueError(f"prob: a probability in [0, 1], got {prob!r}")
+    if not isinstance(max_shift, int) or max_shift < 1:
+        raise ValueError(f"max_shift: a whole number of bins or frames >= 1, got {max_shift!r}")
+    if sample_rate != 16000:
+        raise ValueError(f"sample_rate: ImportantAug's generator reads 16 kHz audio (its 512-point "
+                         f"STFT), got {sample_rate}: resample the waveforms to 16 kHz first")
+
+
 class ImportantAug(torch.nn.Module):
     """Adds noise where a trained generator says speech is unimportant.
 
@@ -78,8 +99,9 @@ class ImportantAug(torch.nn.Module):
         :func:`load_generator`). Only ``policy="ones"`` works without one.
     noise_bank : NoiseBank or str
         Noise clips, or a noise manifest (csv with a ``wav`` column).
-    snr_db : float
-        SNR of the unmasked noise (the paper: -12.5 dB).
+    snr_db : float or [low, high]
+        SNR of the unmasked noise (the paper: -12.5 dB), or a range drawn
+        from per utterance.
     policy : str or callable
         ``rolled`` (default, paper's stage B: per batch, rolled mask with
         probability ``prob``, else plain noise), ``learned`` (the mask as is),
@@ -99,13 +121,15 @@ class ImportantAug(torch.nn.Module):
         utterance's peak; None is the paper's raw dB (see
         :class:`iaug.models.STFT`).
     sample_rate : int
-        Sample rate of the noise files.
+        16000: the generator reads 16 kHz waveforms (other rates are
+        refused; resample first), and the noise files are read at it.
     """
 
     def __init__(self, generator=None, noise_bank=None, snr_db=-12.5, policy="rolled", q=50.0,
                  prob=0.5, max_shift=30, seed=None, per_utterance_gain=True, n_fft=512,
                  hop_length=128, top_db="auto", sample_rate=16000):
         super().__init__()
+        check_settings(snr_db, q, prob, max_shift, sample_rate)
         if noise_bank is None:
             raise ValueError("ImportantAug needs a noise_bank (NoiseBank or noise manifest)")
         if not isinstance(noise_bank, NoiseBank):
@@ -152,6 +176,8 @@ class ImportantAug(torch.nn.Module):
         wavs = wavs.unsqueeze(0) if squeeze else wavs
         if wavs.ndim != 2:
             raise ValueError(f"ImportantAug expects [batch, samples] waveforms, got {tuple(wavs.shape)}")
+        if not torch.isfinite(wavs).all():
+            raise ValueError("ImportantAug: the waveforms hold NaN or infinite samples")
         if self.noise_clips.device != wavs.device:
             self.to(wavs.device)  # used from hparams without being in the Brain's modules
         self.mixer.noise_bank.clips = self.noise_clips

@@ -1,5 +1,7 @@
 """iaug.augment.ImportantAug: a drop-in, seedable, length-aware waveform augmentation."""
 
+import re
+
 import pytest
 import torch
 import speechbrain as sb
@@ -77,6 +79,27 @@ def test_one_dimensional_input_and_errors(generator, bank):
         ImportantAug(generator, bank, policy="nope")
     with pytest.raises(ValueError, match="noise_bank"):
         ImportantAug(generator, None)
+
+
+@pytest.mark.parametrize("setting,message", [
+    ({"snr_db": float("nan")}, "snr_db: a finite number or a range"),
+    ({"snr_db": "loud"}, "snr_db: a finite number or a range"),
+    ({"snr_db": [15, -12.5]}, "snr_db: a number or a range [low, high]"),
+    ({"q": 0}, "q: a percentile in (0, 100]"),
+    ({"prob": 1.5}, "prob: a probability in [0, 1]"),
+    ({"max_shift": 0}, "max_shift: a whole number"),
+    ({"sample_rate": 8000}, "reads 16 kHz audio (its 512-point STFT), got 8000"),
+])
+def test_settings_are_checked_in_one_line(generator, bank, setting, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ImportantAug(generator, bank, **setting)
+
+
+def test_nan_waveforms_are_refused(generator, bank):
+    wavs = speechlike()
+    wavs[1, 100] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinite samples"):
+        ImportantAug(generator, bank, seed=0)(wavs)
 
 
 def test_generator_sources_agree(tmp_path, generator, authors_ckpt):
