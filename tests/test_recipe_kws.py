@@ -89,6 +89,33 @@ def test_training_stage_under_torchrun_on_cpu(tmp_path):
         assert json.load(f)["best_dev"]["loss"] > 0
 
 
+@pytest.mark.slow
+def test_training_stage_on_two_nodes(tmp_path):
+    # two "machines" on this one: the same command with node ranks 0 and 1,
+    # one process each, meeting at one rendezvous endpoint (gloo)
+    corpus = make_toy_corpus(str(tmp_path / "toy"), per_label=22)
+    exp = str(tmp_path / "exp")
+    args = ["bash", RUN, "--stage", "2", "--stop_stage", "2", "--data_dir", corpus, "--exp_dir", exp,
+            "--preset", "tiny", "--ngpu", "1", "--nnodes", "2", "--rdzv_endpoint", "localhost:29533"]
+    nodes = [subprocess.Popen([*args, "--node_rank", str(r)], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for r in (0, 1)]
+    logs = [node.communicate(timeout=600)[0] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+    assert "| 2/2 [" in logs[0] and "| 3/3 [" not in logs[0]  # each node half of the data
+    assert os.path.isfile(os.path.join(exp, "baseline", ".done"))
+
+
+def test_multi_node_options_are_checked(tmp_path):
+    for args, message in ((["--nnodes", "2", "--ngpu", "1"], "--rdzv_endpoint HOST:PORT"),
+                          (["--nnodes", "2", "--ngpu", "1", "--node_rank", "2",
+                            "--rdzv_endpoint", "h:1"], "--node_rank is 0 to 1"),
+                          (["--nnodes", "x"], "--nnodes is a positive number")):
+        proc = subprocess.run(["bash", RUN, *args, "--exp_dir", str(tmp_path / "e")],
+                              capture_output=True, text=True)
+        assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_unknown_option_and_preset_fail_clearly(tmp_path):
     for args, message in ((["--bogus", "1"], "unknown option --bogus"),
                           (["--preset", "huge"], "unknown preset 'huge'")):

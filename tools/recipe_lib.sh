@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The helpers of every recipe's run.sh, sourced after its options are parsed.
-# Needs: root, exp_dir, preset, preset_file, ngpu, device, stage, stop_stage,
-# nthreads, manifests; data_args (the overrides naming the recipe's data,
-# e.g. --data_dir DIR); optional: seed, train_extra (overrides every training
-# gets).
+# Needs: root, exp_dir, preset, preset_file, ngpu, nnodes, node_rank,
+# rdzv_endpoint, device, stage, stop_stage, nthreads, manifests; data_args
+# (the overrides naming the recipe's data, e.g. --data_dir DIR); optional:
+# seed, train_extra (overrides every training gets).
 
 log() { echo "$(date '+%F %T') [stage $stage_now] $*"; }
 
@@ -23,6 +23,13 @@ setup_run() {
   export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
   echo "$(date '+%F %T') torch threads per process: $nthreads (--nthreads; results repeat for the same number)"
   check_device
+  [[ $nnodes =~ ^[1-9][0-9]*$ ]] || die "--nnodes is a positive number (got '$nnodes')"
+  if [ "$nnodes" -gt 1 ]; then
+    [ "$ngpu" -ge 1 ] || die "--nnodes $nnodes needs --ngpu N (processes per node)"
+    [[ $node_rank =~ ^[0-9]+$ ]] && [ "$node_rank" -lt "$nnodes" ] || \
+      die "--node_rank is 0 to $((nnodes - 1)) (got '$node_rank')"
+    [[ $rdzv_endpoint == ?*:[0-9]* ]] || die "--nnodes $nnodes needs --rdzv_endpoint HOST:PORT of node 0"
+  fi
   local dir
   for dir in "$data_dir" "$exp_dir"; do
     [ ! -e "$dir" ] || [ -d "$dir" ] || die "$dir is a file, not a folder"
@@ -98,9 +105,13 @@ train() {
   if [ -f "$exp_dir/$system/.done" ]; then log "$system: done, skipping"; return; fi
   [ -f "$manifests/train.csv" ] || die "no manifests in $manifests: run the data stages first"
   local launcher=(python3)
-  if [ "$ngpu" -gt 1 ]; then
-    local backend=gloo; [ "$device" = cuda ] && backend=nccl
+  if [ "$ngpu" -gt 1 ] || [ "$nnodes" -gt 1 ]; then
+    local backend=gloo; [ "$torch_device" = cpu ] || backend=nccl
     launcher=(torchrun --standalone --nproc_per_node "$ngpu")
+    if [ "$nnodes" -gt 1 ]; then  # the same command on every node
+      launcher=(torchrun --nnodes "$nnodes" --node_rank "$node_rank" --nproc_per_node "$ngpu"
+                --rdzv_backend c10d --rdzv_endpoint "$rdzv_endpoint" --rdzv_id "iaug-$system")
+    fi
     set -- "$@" --distributed_backend "$backend"
   fi
   # one process: the device named; under torchrun each rank takes its own GPU
@@ -111,6 +122,7 @@ train() {
   "${launcher[@]}" "$root/recipes/$script" "$hparams" --preset "$preset_file" \
     "${data_args[@]}" --exp_dir "$exp_dir" --output_folder "$exp_dir/$system" \
     "${train_extra[@]}" "$@"
+  [ "$node_rank" = 0 ] || return 0  # the first node writes, as rank 0 does inside
   awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' > "$exp_dir/$system/wall_s"
   touch "$exp_dir/$system/.done"
 }
@@ -147,6 +159,7 @@ finished() {
 # results.md with the figures; needs: manifests, eval_args (extra iaug-eval
 # options), report_args (extra options of iaug.cli.report), unfinished
 evaluate() {
+  [ "$node_rank" = 0 ] || { log "scoring is node 0's"; return 0; }
   local sets=() f
   for f in "$manifests"/test*.csv "$manifests"/noisy/*.csv; do [ -e "$f" ] && sets+=("$f"); done
   python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "$@" --manifest "${sets[@]}" \

@@ -130,6 +130,8 @@ def build_corpus(root, speakers, utts, seed, background_s=60, nj=1, log=print, s
     if chain:  # simulated here once: the forked workers inherit the bank
         start = time.monotonic()
         rooms = sc.room_bank(chain["room"], seed)
+        if chain["background"]["bank_p"] > 0:
+            sc.background_bank(chain["background"], seed)
         log(f"synth corpus: {len(rooms)} rooms simulated in {time.monotonic() - start:.0f} s")
     names = []
     with mp.get_context("fork").Pool(max(1, nj)) as pool:

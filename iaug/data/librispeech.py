@@ -162,6 +162,8 @@ def build_synth_corpus(root, splits, seed, nj=1, log=print, signal_chain=None):
     if chain:  # simulated here once: the forked workers inherit the bank
         start = time.monotonic()
         rooms = sc.room_bank(chain["room"], seed)
+        if chain["background"]["bank_p"] > 0:
+            sc.background_bank(chain["background"], seed)
         log(f"synth corpus: {len(rooms)} rooms simulated in {time.monotonic() - start:.0f} s")
     counts = {}
     for name, (_, utts) in splits.items():

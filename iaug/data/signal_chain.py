@@ -63,6 +63,10 @@ DEFAULTS = {
         "snr_db": [30, 60],          # speech RMS over background RMS
         "hum_p": 0.25,               # background is mains hum (+ some pink noise), else coloured noise
         "exponent": [0.0, 2.0],      # colour of the noise: 0 white .. 2 brown
+        "bank_p": 0.0,               # background is a stretch of a recording of the bank (0: off, no draw)
+        "bank_kinds": ["babble", "music"],  # ... iaug.data.synth_noise types: people talking, music ...
+        "bank_size": 24,             # ... this many recordings, made once per corpus build ...
+        "bank_s": 8.0,               # ... of this many seconds each
     },
     "channel": {
         "eq_p": 0.7,                 # probability of a random EQ
@@ -300,9 +304,28 @@ def active_rms(x, sr=SAMPLE_RATE, frame_s=0.02):
     return float(np.sqrt(np.mean(e[e > e.max() * 1e-3])))
 
 
-def background(x, rng, cfg, trace=None):
-    """`x` plus a continuous room background (coloured noise, or hum with some
-    pink noise) at `snr_db` below the speech."""
+BACKGROUND_KEY = 0xB6  # in the seeds of the background bank's recordings
+
+
+def background_bank(c, seed=0):
+    """The background recordings of the `background:` settings `c` for corpus
+    `seed` (recording k of kind k mod len(kinds), from its own generator).
+    Built once per process, before a corpus builder forks its workers."""
+    from iaug.data.synth_noise import make_noise
+
+    key = json.dumps(["background", seed, c["bank_kinds"], c["bank_size"], c["bank_s"]])
+    if key not in _BANKS:
+        kinds = c["bank_kinds"]
+        _BANKS[key] = tuple((kinds[k % len(kinds)], make_noise(kinds[k % len(kinds)], int(c["bank_s"] * SAMPLE_RATE),
+                                                               [seed, BACKGROUND_KEY, k]))
+                            for k in range(c["bank_size"]))
+    return _BANKS[key]
+
+
+def background(x, rng, cfg, trace=None, seed=0):
+    """`x` plus a continuous room background (coloured noise, hum with some
+    pink noise, or a stretch of a recording of the background bank: people
+    talking, music) at `snr_db` below the speech."""
     c = cfg["background"]
     if rng.random() >= c["p"]:
         return x
@@ -310,7 +333,11 @@ def background(x, rng, cfg, trace=None):
     if level == 0:
         return x
     n = len(x)
-    if rng.random() < c["hum_p"]:
+    if c["bank_p"] > 0 and rng.random() < c["bank_p"]:
+        bank = background_bank(c, seed)
+        kind, rec = bank[int(rng.integers(len(bank)))]
+        noise = np.resize(np.roll(rec, -int(rng.integers(len(rec)))), n).astype(np.float64)
+    elif rng.random() < c["hum_p"]:
         noise, kind = _hum(n, rng), "hum"
     else:
         e = _uniform(rng, c["exponent"])
@@ -471,7 +498,7 @@ def chain(x, rng, cfg, floor_db=None, pad=False, trace=None, seed=0):
     x = np.asarray(x, np.float32)
     peak_db = 20 * np.log10(max(float(np.abs(x).max()), 1e-9))
     x = room(x, rng, cfg, trace, seed)
-    x = background(x, rng, cfg, trace)
+    x = background(x, rng, cfg, trace, seed)
     x = channel(x, rng, cfg, trace)
     if floor_db is not None:
         from iaug.data.synth_noise import noise_floor

@@ -28,6 +28,10 @@ init_from_baseline=true       # true: ImportantAug starts from the trained basel
                               # paper); false: from scratch, same epochs (see RESULTS.md)
 device=cpu                    # cpu | cuda | cuda:N (checked before any work)
 ngpu=0
+nnodes=1                      # several machines: N nodes of --ngpu processes each, started on
+                              # every node with its --node_rank and one --rdzv_endpoint HOST:PORT
+node_rank=0
+rdzv_endpoint=""
 nthreads=auto                 # torch threads per process: auto = the cores it may use (/ ngpu);
                               # results repeat for the same number
 

@@ -35,6 +35,10 @@ data_dir=""             # default: data/<corpus>_<preset>
 exp_dir=""              # default: exp/<corpus>_<preset>
 device=cpu              # cpu | cuda | cuda:N (checked before any work)
 ngpu=0                  # >1: training stages under torchrun (DDP; gloo on cpu)
+nnodes=1                # several machines: N nodes of --ngpu processes each, started on
+                        # every node with its --node_rank and one --rdzv_endpoint HOST:PORT
+node_rank=0
+rdzv_endpoint=""
 nj=2                    # parallel jobs for data preparation
 nthreads=auto           # torch threads per process: auto = the cores it may use (/ ngpu);
                         # results repeat for the same number
