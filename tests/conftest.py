@@ -54,6 +54,24 @@ def reference_file(name):
     pytest.skip(f"{why}: {REFERENCE_HOW.get(name, 'set ' + REFERENCE_ENV)}")
 
 
+REAL_SPEECH_ENV = "IAUG_REAL_SPEECH_DIR"
+DEFAULT_REAL_SPEECH_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                       "shared", "data", "fsdd")
+
+
+def real_speech_dir():
+    """The folder of recordings of people (Speech Commands layout) that
+    checks on real speech read: `$IAUG_REAL_SPEECH_DIR`, by default
+    `../shared/data/fsdd` beside the repository. Missing: the test is
+    skipped, or fails when the variable was set explicitly (as .ci/run does)."""
+    path = os.path.abspath(os.environ.get(REAL_SPEECH_ENV) or DEFAULT_REAL_SPEECH_DIR)
+    if os.path.isdir(path):
+        return path
+    if os.environ.get(REAL_SPEECH_ENV):
+        pytest.fail(f"no recordings of people in {path} (${REAL_SPEECH_ENV} is set)", pytrace=False)
+    pytest.skip(f"no recordings of people in {path}: set {REAL_SPEECH_ENV} to a folder of them")
+
+
 def make_generator_ckpt(path, seed=0):
     """A seeded, untrained :class:`MaskGenerator` saved as a `generator.ckpt`
     state dict (what `load_generator`/`load_state` read); returns the path."""

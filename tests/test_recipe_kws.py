@@ -21,15 +21,19 @@ def run(*args, timeout=600):
 
 
 @pytest.mark.slow
-def test_tiny_recipe_all_stages(tmp_path):
+def test_tiny_recipe_all_stages(tmp_path, monkeypatch):
     data, exp = str(tmp_path / "my data"), str(tmp_path / "my exp")  # spaces in paths work
+    # recordings "of people" to check against, in Speech Commands layout (here: tones)
+    people = os.path.join(make_toy_corpus(str(tmp_path / "people")), "wav")
+    monkeypatch.setenv("IAUG_REAL_SPEECH_DIR", people)
     log = run("--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp)
     with open(os.path.join(exp, "results.csv")) as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["system", "test_set", "snr_db", "error_rate", "num_utts"]
     cells = {(r["system"], r["test_set"], r["snr_db"]) for r in rows}
     expected = {(s, "test", "") for s in SYSTEMS} | {(s, "qut", snr) for s in SYSTEMS for snr in SNRS}
-    assert cells == expected
+    assert cells == expected | {(s, "wav", "") for s in SYSTEMS}
+    assert "also scoring the recordings of people in " + people in log
     for r in rows:
         assert 0.0 <= float(r["error_rate"]) <= 100.0 and int(r["num_utts"]) > 0
     md = open(os.path.join(exp, "results.md")).read()

@@ -157,13 +157,22 @@ finished() {
 # evaluate SYSTEM...: every system on the clean (test*.csv) and noisy test
 # manifests of $manifests -> $exp_dir/results.csv (written whole), then
 # results.md with the figures; needs: manifests, eval_args (extra iaug-eval
-# options), report_args (extra options of iaug.cli.report), unfinished
+# options), report_args (extra options of iaug.cli.report), unfinished;
+# real_speech_task=labels also scores the folder of recordings of people
 evaluate() {
   [ "$node_rank" = 0 ] || { log "scoring is node 0's"; return 0; }
   local sets=() f
   for f in "$manifests"/test*.csv "$manifests"/noisy/*.csv; do [ -e "$f" ] && sets+=("$f"); done
   python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "$@" --manifest "${sets[@]}" \
     --results_csv "$exp_dir/results.csv" --device "$torch_device" "${eval_args[@]}"
+  # recordings of people, for checking only (never trained on): IAUG_REAL_SPEECH_DIR,
+  # by default ../shared/data/fsdd beside the repository, when it is there
+  local real=${IAUG_REAL_SPEECH_DIR:-$root/../shared/data/fsdd}
+  if [ "${real_speech_task:-}" = labels ] && [ -d "$real" ]; then
+    log "also scoring the recordings of people in $real (IAUG_REAL_SPEECH_DIR)"
+    python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "$@" --data_dir "$real" \
+      --results_csv "$exp_dir/results.csv" --append --device "$torch_device" "${eval_args[@]}"
+  fi
   python3 -m iaug.cli.report --exp_dir "$exp_dir" --test_csv "$manifests/test.csv" \
     --unfinished ${unfinished[@]+"${unfinished[@]}"} "${report_args[@]}"
   cat "$exp_dir/results.md"

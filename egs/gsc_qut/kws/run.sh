@@ -126,7 +126,7 @@ if run_stage 9 "evaluation -> $exp_dir/results.csv"; then
   finished baseline noise importantaug importantaug_authorsgen null_importantaug binarized \
            sb_augment specaugment importantaug_specaugment
   [ ${#systems[@]} -gt 0 ] || die "nothing trained in $exp_dir: run stages 2-8 first"
-  eval_args=() report_args=()
+  eval_args=() report_args=() real_speech_task=labels
   if [ "$eval_authors" = true ]; then  # built from the baseline's hparams
     systems+=("authors=$authors_ckpt")
     eval_args=(--hparams hparams/baseline.yaml --overrides "{data_dir: '$data_dir'}")
