@@ -24,7 +24,7 @@ import os
 import yaml
 from hyperpyyaml import load_hyperpyyaml
 
-from iaug.augment import load_generator
+from iaug.augment import generator_top_db, load_generator
 from iaug.brains import RecognizerBrain
 from iaug.checkpoints import checkpoint_file, freeze, load_weights
 from iaug.data.download import sha256_of
@@ -143,6 +143,8 @@ def generator_with_frontend(source):
     """The frozen generator of ``source`` and the STFT it reads: from the
     system's own hparams for an experiment folder, else the paper's STFT."""
     hparams_file = os.path.join(source, "hyperparams.yaml")
+    if os.path.isfile(os.path.join(source, "generator.ckpt")):  # an exported model folder
+        return load_generator(source), STFT(top_db=generator_top_db(source))
     if os.path.isfile(hparams_file):
         hparams = system_hparams(hparams_file, source)
         load_weights(hparams["generator"], source, "generator")

@@ -67,6 +67,16 @@ def test_kws_system_round_trips(tmp_path, generator_ckpt, frontend):
     after, _, _, labels = model.classify_batch(wavs, lens)
     torch.testing.assert_close(after, before, atol=1e-6, rtol=0)
     assert labels == [GSC_LABELS[i] for i in before.argmax(-1).tolist()]
+    # the exported folder serves as a generator too, with its own front-end
+    from iaug.cli.plot import main as plot_main
+    from iaug.data.audio import write_wav
+    from iaug.evaluate import generator_with_frontend
+
+    _, gen_stft = generator_with_frontend(str(out))
+    assert gen_stft.top_db == frontend.get("top_db")
+    write_wav(tmp_path / "a.wav", wavs[0].numpy())
+    assert plot_main(["importance", "--generator", str(out), "--out", str(tmp_path / "m.png"),
+                      str(tmp_path / "a.wav")]) == 0
 
 
 def test_a_recognizer_without_an_stft_gets_the_generators_own(tmp_path, generator_ckpt):
