@@ -185,3 +185,24 @@ def test_stage_a_keeps_the_noise_off_what_the_recognizer_reads(toy_corpus, tmp_p
     report = generator_report(stft, reader, task, brain.modules.generator, data, bank, batch_size=4)
     assert protects_speech(report, margin=0.3), report
     assert report["mask_other"] > 0.9  # the log term: full noise where it costs nothing
+
+
+def test_iaug_diagnose_prints_and_writes_the_report(toy_corpus, tmp_path, capsys, generator_ckpt):
+    import json
+
+    from conftest import fake_kws_system
+    from iaug.cli.diagnose import main
+
+    fake_kws_system(str(tmp_path / "exp"))
+    args = ["--recognizer", str(tmp_path / "exp" / "baseline"), "--generator", generator_ckpt,
+            "--noise_csv", f"{toy_corpus}/manifests/noise_dev.csv", "--out", str(tmp_path / "d.json")]
+    assert main([*args, "--manifest", f"{toy_corpus}/manifests/test.csv"]) == 0
+    out = capsys.readouterr().out.splitlines()[-2:]
+    assert out[0].startswith("mean noise mask: ") and out[1].startswith("recognizer error: clean ")
+    report = json.load(open(tmp_path / "d.json"))
+    assert report["num_utts"] == 4 and set(report["sensitivity"]) == {"10", "0"}
+    assert main([*args, "--manifest", f"{toy_corpus}/wav"]) == 0  # a folder of <label>/*.wav
+    assert json.load(open(tmp_path / "d.json"))["num_utts"] == 24
+    capsys.readouterr()
+    assert main([*args, "--manifest", str(tmp_path / "nothing.csv")]) == 1
+    assert capsys.readouterr().err.strip() == f"iaug-diagnose: error: no such manifest: {tmp_path}/nothing.csv"

@@ -32,6 +32,10 @@ def diagnose(recognizer, manifest, noise_csv, generator=None, hparams=None, snr_
         gen, gen_stft = generator_with_frontend(generator)
         if (gen_stft.n_fft, gen_stft.hop_length) != (stft.n_fft, stft.hop_length):
             raise ValueError(f"{generator} reads another STFT than {recognizer}")
+    if os.path.isdir(manifest):  # a folder in Speech Commands layout
+        from iaug.dataio import folder_manifest
+
+        manifest = folder_manifest(manifest, system.task.labels)
     data = audio_dataset(manifest, system.task)
     report = generator_report(stft, system.brain.modules.recognizer, system.task, gen, data,
                               NoiseBank.from_csv(noise_csv), snr_db, device=device,
@@ -71,14 +75,15 @@ def main(argv=None):
     parser.add_argument("--recognizer", required=True)
     parser.add_argument("--generator")
     parser.add_argument("--hparams", help="builds the recognizer of a checkpoint file")
-    parser.add_argument("--manifest", required=True, help="utterances to measure on")
+    parser.add_argument("--manifest", required=True,
+                        help="utterances to measure on: a manifest, or a folder <label>/*.wav")
     parser.add_argument("--noise_csv", required=True, help="noise manifest (e.g. noise_dev.csv)")
     parser.add_argument("--snr_db", type=float, default=-12.5, help="of the generator's noise")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", help="JSON file of the whole report")
     args = parser.parse_args(argv)
     for path in (args.manifest, args.noise_csv):
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             print(f"iaug-diagnose: error: no such manifest: {path}", file=sys.stderr)
             return 1
     try:
