@@ -264,7 +264,7 @@ def remade_report(name, tmp_path):
 def test_committed_report_is_current_and_results_md_quotes_it(tmp_path):
     """The committed reports (the main protocol's and, once it has seeds, the
     multi-condition variant's) are what their committed seeds give today, and
-    the v2 section of RESULTS.md quotes them: every quoted (``> ``) line there
+    the benchmark section of RESULTS.md quotes them: every quoted (``> ``) line there
     is a line of one of them, and the verdict and the mean error table of
     every front-end are quoted (the section opens with the main protocol's),
     so neither can go stale."""
@@ -281,7 +281,7 @@ def test_committed_report_is_current_and_results_md_quotes_it(tmp_path):
         assert verdicts and len(means) == len(verdicts) and all(t.startswith("| system |") for t in means)
         required += verdicts + [line for t in means for line in t.splitlines()]
     with open(os.path.join(KWS, "RESULTS.md"), encoding="utf-8") as f:
-        section = f.read().split("## Benchmark protocol v2")[1].split("\n## ")[0]
+        section = f.read().split("\n## Benchmark")[1].split("\n## ")[0]
     quoted = [line[2:] for line in section.splitlines() if line.startswith("> ")]
     assert [line for line in quoted if line not in report_lines] == []
     assert [line for line in required if line not in quoted] == []
