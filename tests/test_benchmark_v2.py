@@ -1,4 +1,4 @@
-"""Benchmark protocol v2 (issue 15): presets over presets, the dev choice on
+"""The benchmark: presets over presets, the dev choice on
 clean + noisy dev, the paired test over seeds, the report made from committed
 files alone (and its verdict), and the tiny protocol end to end: one seed on
 both front-ends, committed bytes reproduced by a rerun from scratch."""
@@ -310,7 +310,7 @@ def test_benchmark_v2_tiny_one_seed(tmp_path, tiny_corpus):
     A's committed files must be B's bytes."""
     data = tiny_corpus
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    args = ["bash", os.path.join(KWS, "benchmark.sh"), "--protocol", "v2", "--preset", "tiny",
+    args = ["bash", os.path.join(KWS, "benchmark.sh"), "--preset", "tiny",
             "--seeds", "1", "--data_dir", data]
     runs = {}
     for name, extra in (("a", ["--frontends", "paper", "--nj", "1"]), ("b", ["--nj", "2"])):
@@ -368,7 +368,7 @@ def test_benchmark_v2_tiny_one_seed(tmp_path, tiny_corpus):
     assert open(os.path.join(copy, "report.md")).read() == md
 
     # Bad options: one line each
-    for bad, message in ((["--protocol", "v3"], "--protocol is v1 or v2"),
+    for bad, message in ((["--protocol", "v2"], "unknown option --protocol"),
                          (["--frontends", "raw"], "--frontends are paper and/or stable"),
                          (["--seeds", "x"], "--seeds are whole numbers")):
         proc = subprocess.run([*args, *bad], capture_output=True, text=True, env=env)
@@ -381,7 +381,7 @@ def test_benchmark_v2_multi_condition_tiny(tmp_path, tiny_corpus):
     noise row trained with the SNR range, committed apart with the range in
     seed.json, and its report; a bad range is one line."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    args = ["bash", os.path.join(KWS, "benchmark.sh"), "--protocol", "v2", "--preset", "tiny", "--seeds", "1",
+    args = ["bash", os.path.join(KWS, "benchmark.sh"), "--preset", "tiny", "--seeds", "1",
             "--data_dir", tiny_corpus, "--frontends", "stable", "--bench_dir", str(tmp_path / "bench"),
             "--results_dir", str(tmp_path / "results")]
     proc = subprocess.run([*args, "--snr_range", "[-12.5, 15]"], capture_output=True, text=True, env=env,

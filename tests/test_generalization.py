@@ -100,20 +100,3 @@ def test_table_and_concat(tmp_path):
         w.writerow(["baseline", "heldout_new", "clean", "50", "10"])
     md = gen.table([f"new corpus={res}"])
     assert md.splitlines()[2] == "| new corpus | 4.50 | 50.00 |"
-
-
-def test_real_speech_takes_the_words_of_the_reference_outputs(tmp_path):
-    import numpy as np
-    import soundfile as sf
-    labels = np.array(["yes", "no", "up"])
-    words = np.array(["yes", "<white-noise>", "up"])
-    x = np.random.default_rng(0).uniform(-0.5, 0.5, (3, 16000)).astype(np.float32)
-    logprobs = np.log(np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.8, 0.1]], np.float32))
-    np.savez(tmp_path / "ref.npz", waveforms=x, words=words, labels=labels, logprobs=logprobs)
-    gen.real_speech(tmp_path / "ref.npz", tmp_path / "real")
-    with open(tmp_path / "real" / "real_gsc.csv") as f:
-        rows = list(csv.DictReader(f))
-    assert [(r["ID"], r["label"]) for r in rows] == [("real0-yes", "yes"), ("real2-up", "up")]
-    y, sr = sf.read(rows[1]["wav"], dtype="float32")
-    assert sr == 16000 and np.array_equal(y, x[2])  # float WAV: the samples as given
-    assert (tmp_path / "real" / "authors.txt").read_text().startswith("the authors' recognizer: 1 of 2 wrong")

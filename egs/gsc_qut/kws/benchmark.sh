@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Does ImportantAug win? Every row of the comparison, several seeds, one report.
 #
-# Protocol v2 (the decisive one, issue 15): per seed and front-end (paper:
+# Per seed and front-end (paper:
 # raw dB; stable: floored dB, input normalised) one self-contained run: the
 # baseline from scratch, then every arm from that baseline and the generator
 # against it, each until its dev loss has not improved for `patience` epochs,
@@ -22,10 +22,10 @@
 # files; exp/ need not survive), and the report is remade from every
 # committed seed:
 #
-#   ./benchmark.sh --protocol v2 --seeds 6 --nj 2     # one more seed: both front-ends side
+#   ./benchmark.sh --seeds 6 --nj 2     # one more seed: both front-ends side
 #                                                     # by side, one thread each (~2 h, 2 cores)
 #   python3 local/benchmark_v2.py report results/bench_v2   # the report, from the commits alone
-#   ./benchmark.sh --protocol v2 --preset tiny --seeds 1 --results_dir /tmp/r   # smoke test (CI)
+#   ./benchmark.sh --preset tiny --seeds 1 --results_dir /tmp/r   # smoke test (CI)
 #
 # The multi-condition variant (--snr_range "[low, high]"; the change RESULTS.md
 # names to try next): stage A and stage B draw one SNR per utterance from the
@@ -35,7 +35,7 @@
 # ImportantAug; no dev choice (the range is the setting). Committed apart, in
 # results/bench_v2_multi/:
 #
-#   ./benchmark.sh --protocol v2 --snr_range "[-12.5, 15]" --seeds 1 --frontends paper --nj 1
+#   ./benchmark.sh --snr_range "[-12.5, 15]" --seeds 1 --frontends paper --nj 1
 #
 # A rerun of a seed (same processor instruction set, same --nthreads, default
 # 1) rewrites the same bytes; `collect` names any committed file that changed
@@ -44,90 +44,53 @@
 # its timing.json says "resumed" (the run time is the last part's only).
 # Then commit results/bench_v2/ (decisions.csv.gz, seed.json, timing.json,
 # importance_maps.png per front-end: ~0.2 MB a seed; report.md, *_snr.png).
-#
-# Protocol v1 (the first benchmark: every arm fine-tuned one epoch):
-#   ./benchmark.sh --preset demo --seeds "1 2 3" --nj 3   # 2-core CPU: resumable, see RESULTS.md
-#   ./benchmark.sh --preset tiny --seeds 1           # smoke test (CI)
-#
-# v1: per seed, run.sh trains in <bench_dir>/seed<N>/: baseline, conventional noise
-# (SNR on dev), generator, ImportantAug (our generator and the authors'),
-# Null, Binarized (q on dev), SpeechBrain-style augmentation, SpecAugment-style
-# masking, ImportantAug + masking; then scores all on every test set.
-# local/benchmark.py aggregates: mean and 95 % CI, relative reductions,
-# McNemar tests, what the generator learned. Rerunning resumes where it stopped.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../../.. && pwd)
 
-protocol=v1     # v1 | v2 (above)
 corpus=synth
-preset=demo     # corpus size (tiny | demo | paper); v1: also the training preset
+preset=demo     # corpus size (tiny | demo | paper)
 seeds="1 2 3"
 data_dir=""
 bench_dir=""
 device=cpu
-nj=1            # v1: seeds trained at once; v2: runs (seed x front-end) at once; one CPU
-                # thread each (logs in <bench_dir>/seed<N>[_<frontend>].log)
-authors_ckpt="" # v1: the authors' checkpoint (default: run.sh's, ../shared/reference beside the repo)
-frontends="paper stable"  # v2: the front-ends, each a run of its own per seed; v1: the
-                          # first one (paper, as v1's tables were made)
-train_preset="" # v2: training preset (default: hparams/presets/bench.yaml for demo, bench_<preset>.yaml)
-results_dir=""  # v2: committed results (default: results/bench_v2 for synth demo,
+nj=1            # runs (seed x front-end) at once, --nthreads torch threads each
+                # (logs in <bench_dir>/seed<N>[_<frontend>].log)
+frontends="paper stable"  # the front-ends, each a run of its own per seed
+train_preset="" # training preset (default: hparams/presets/bench.yaml for demo, bench_<preset>.yaml)
+results_dir=""  # committed results (default: results/bench_v2 for synth demo,
                 # results/bench_v2_<corpus>_<preset> otherwise)
-nthreads=1      # v2: torch threads per process (the same bytes need the same number)
-snr_range=""    # v2: "[low, high]": the multi-condition variant (above)
+nthreads=1      # torch threads per process (the same bytes need the same number)
+snr_range=""    # "[low, high]": the multi-condition variant (above)
 . "$root/tools/parse_options.sh"
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
-case "$protocol" in v1|v2) ;; *) die "--protocol is v1 or v2 (got '$protocol')" ;; esac
 [[ $nj =~ ^[1-9][0-9]*$ ]] || die "--nj is a positive number (got '$nj')"
 [[ $nthreads =~ ^[1-9][0-9]*$ ]] || die "--nthreads is a positive number (got '$nthreads')"
 [ -n "$seeds" ] || die "--seeds names at least one seed"
 for s in $seeds; do [[ $s =~ ^[0-9]+$ ]] || die "--seeds are whole numbers (got '$s')"; done
 [ -n "$data_dir" ] || data_dir=data/$corpus
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
-if [ "$protocol" = v2 ]; then
-  variant=v2
-  if [ -n "$snr_range" ]; then
-    python3 -c 'import sys, yaml; from iaug.mixing import snr_range; snr_range(yaml.safe_load(sys.argv[1]))' \
-      "$snr_range" 2>/dev/null || die "--snr_range is [low, high] in dB with low <= high (got '$snr_range')"
-    variant=v2_multi
-  fi
-  [ -n "$bench_dir" ] || bench_dir=exp/bench_${variant}_${corpus}_${preset}
-  if [ -z "$train_preset" ]; then
-    train_preset=bench_$preset; [ "$preset" = demo ] && train_preset=bench
-  fi
-  [ -f "hparams/presets/$train_preset.yaml" ] || die "no training preset hparams/presets/$train_preset.yaml (--train_preset)"
-  if [ -z "$results_dir" ]; then
-    results_dir=results/bench_${variant}_${corpus}_$preset
-    [ "$corpus/$preset" = synth/demo ] && results_dir=results/bench_$variant
-  fi
-  [ -n "$frontends" ] || die "--frontends names at least one front-end"
-  for fe in $frontends; do
-    case "$fe" in paper|stable) ;; *) die "--frontends are paper and/or stable (got '$fe')" ;; esac
-  done
-  mkdir -p "$results_dir" 2>/dev/null || die "cannot write to --results_dir $results_dir"
-else
-  [ -n "$bench_dir" ] || bench_dir=exp/bench_${corpus}_${preset}
+variant=v2
+if [ -n "$snr_range" ]; then
+  python3 -c 'import sys, yaml; from iaug.mixing import snr_range; snr_range(yaml.safe_load(sys.argv[1]))' \
+    "$snr_range" 2>/dev/null || die "--snr_range is [low, high] in dB with low <= high (got '$snr_range')"
+  variant=v2_multi
 fi
+[ -n "$bench_dir" ] || bench_dir=exp/bench_${variant}_${corpus}_${preset}
+if [ -z "$train_preset" ]; then
+  train_preset=bench_$preset; [ "$preset" = demo ] && train_preset=bench
+fi
+[ -f "hparams/presets/$train_preset.yaml" ] || die "no training preset hparams/presets/$train_preset.yaml (--train_preset)"
+if [ -z "$results_dir" ]; then
+  results_dir=results/bench_${variant}_${corpus}_$preset
+  [ "$corpus/$preset" = synth/demo ] && results_dir=results/bench_$variant
+fi
+[ -n "$frontends" ] || die "--frontends names at least one front-end"
+for fe in $frontends; do
+  case "$fe" in paper|stable) ;; *) die "--frontends are paper and/or stable (got '$fe')" ;; esac
+done
+mkdir -p "$results_dir" 2>/dev/null || die "cannot write to --results_dir $results_dir"
 
 common=(--corpus "$corpus" --preset "$preset" --data_dir "$data_dir" --device "$device")
 ./run.sh "${common[@]}" --stop_stage 1 --exp_dir "$bench_dir/data_stages"
-if [ "$protocol" = v2 ]; then
-  . local/benchmark_v2.sh
-  exit
-fi
-
-run_seed() {
-  local seed=$1 exp=$bench_dir/seed$1
-  mkdir -p "$exp"
-  echo "$(date '+%F %T') [benchmark] seed $seed -> $exp"
-  ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 2 --stop_stage 8 \
-    --frontend "${frontends%% *}" --authors_generator true --peers true \
-    ${authors_ckpt:+--authors_ckpt "$authors_ckpt"}
-  ./run.sh "${common[@]}" --exp_dir "$exp" --seed "$seed" --stage 9 --stop_stage 9 > "$exp/evaluation.log"
-  echo "$(date '+%F %T') [benchmark] seed $seed finished"
-}
-
-. "$root/tools/recipe_lib.sh"
-foreach "$nj" "$bench_dir/seed" run_seed $seeds
-python3 local/benchmark.py --bench_dir "$bench_dir" --data_dir "$data_dir"
+. local/benchmark_v2.sh

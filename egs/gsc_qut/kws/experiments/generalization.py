@@ -4,8 +4,6 @@
     generalization.py heldout CHAIN...   the held-out corpora they are scored on
     generalization.py concat OUT IN...   one manifest of several (same columns)
     generalization.py table NAME=RESULTS_CSV...  the markdown table of the scores
-    generalization.py real NPZ OUT_DIR   the real Speech Commands clips of the
-                                         authors' reference outputs, as a test set
 
 Voices and recording conditions are split in two: a recognizer trains on a
 corpus built from one part and is scored on a corpus built from the other
@@ -120,35 +118,6 @@ def concat(out, *manifests):
             f.write("".join(lines if i == 0 else lines[1:]))
 
 
-def real_speech(npz, out):
-    """Real speech, from outside the repository: the Speech Commands clips of
-    `reference_outputs.npz` (../shared/reference, optional) that are words
-    (6 of its 8: the others are white noise and near silence) as WAV files
-    and the manifest `OUT/real_gsc.csv`, which it prints. Also the authors'
-    recognizer's answers on them (`OUT/authors.txt`), for comparison."""
-    import numpy as np
-
-    from iaug.data.audio import SAMPLE_RATE, write_wav
-    from iaug.scoring import atomic_open
-    ref = np.load(npz)
-    out = Path(out).resolve()
-    (out / "audio").mkdir(parents=True, exist_ok=True)
-    words = [i for i, w in enumerate(ref["words"]) if w in set(ref["labels"])]
-    rows = []
-    for i in words:
-        x, word = ref["waveforms"][i], ref["words"][i]
-        wav = out / "audio" / f"{i}_{word}.wav"
-        write_wav(wav, x, fmt="float")
-        rows.append(f"real{i}-{word},{len(x) / SAMPLE_RATE:.4f},{wav},{word},real{i}\n")
-    with atomic_open(out / "real_gsc.csv") as f:
-        f.write("ID,duration,wav,label,speaker\n" + "".join(rows))
-    answers = ref["labels"][ref["logprobs"][words].argmax(1)]
-    wrong = int((answers != ref["words"][words]).sum())
-    (out / "authors.txt").write_text(f"the authors' recognizer: {wrong} of {len(answers)} wrong "
-                                     f"({', '.join(answers)})\n")
-    print(out / "real_gsc.csv")
-
-
 def table(named_csvs):
     """Error rates (%): one row per recognizer (NAME=RESULTS_CSV), one column
     per test set."""
@@ -177,7 +146,5 @@ if __name__ == "__main__":
         concat(*args)
     elif cmd == "table":
         print(table(args))
-    elif cmd == "real":
-        real_speech(*args)
     else:
-        sys.exit(f"generalization.py: unknown command {cmd!r} (configs | heldout | concat | table | real)")
+        sys.exit(f"generalization.py: unknown command {cmd!r} (configs | heldout | concat | table)")

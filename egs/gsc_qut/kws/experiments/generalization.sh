@@ -22,9 +22,8 @@
 #                             voices, in the demo's own conditions; scored on new_*
 #   wider_train               (--chains wider) wide_train with random band limits and
 #                             rooms up to RT60 1.0 s (generalization.py WIDER)
-#   real_gsc                  real speech, when --real_speech names the authors'
-#                             reference outputs (optional, ../shared/reference): their
-#                             6 Speech Commands words, recorded by people
+#   the recordings of people  (IAUG_REAL_SPEECH_DIR, default ../shared/data/fsdd, when
+#                             there): people saying the digits, scored as a folder
 # A demo baseline (run.sh stage 2) per training corpus and front-end, each
 # scored on its own test set and on every held-out corpus (all its clips).
 set -euo pipefail
@@ -36,7 +35,6 @@ chains="old new"
 frontends="paper stable"
 nj=2              # data processes; baselines trained at once (one thread each)
 seed=1
-real_speech=$root/../shared/reference/reference_outputs.npz  # optional: skipped when absent
 . "$root/tools/parse_options.sh"
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 log() { echo "$(date '+%F %T') [generalization] $*"; }
@@ -58,11 +56,8 @@ for line in "${corpora[@]}"; do
   python3 experiments/generalization.py concat "$m/$name.csv" "$m/"{train,dev,test}.csv
   heldout+=("$m/$name.csv")
 done
-if [ -f "$real_speech" ]; then
-  heldout+=("$(python3 experiments/generalization.py real "$real_speech" "$work/data/real_gsc" | tail -n 1)")
-else
-  log "no $real_speech: no real-speech column (--real_speech FILE)"
-fi
+real=${IAUG_REAL_SPEECH_DIR:-$root/../shared/data/fsdd}  # recordings of people, optional
+[ -d "$real" ] || log "no $real: no column of recordings of people (IAUG_REAL_SPEECH_DIR)"
 
 train_one() {  # train_one CHAIN:FRONTEND
   local chain=${1%:*} frontend=${1#*:}
@@ -81,6 +76,10 @@ for job in "${jobs[@]}"; do
   python3 -m iaug.cli.evaluate --exp_dir "$exp" --system baseline \
     --manifest "$work/data/${chain}_train/manifests/test.csv" "${heldout[@]}" \
     --results_csv "$exp/generalization.csv" > "$exp/generalization_eval.log"
+  if [ -d "$real" ]; then
+    python3 -m iaug.cli.evaluate --exp_dir "$exp" --system baseline --data_dir "$real" \
+      --results_csv "$exp/generalization.csv" --append >> "$exp/generalization_eval.log"
+  fi
   tables+=("$chain corpus, $frontend front-end=$exp/generalization.csv")
 done
 python3 experiments/generalization.py table "${tables[@]}" | tee "$work/generalization.md"

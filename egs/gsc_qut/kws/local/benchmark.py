@@ -1,20 +1,8 @@
-#!/usr/bin/env python3
-"""Aggregate a multi-seed benchmark (benchmark.sh) into one markdown report.
+"""The benchmark report's tables over seeds (local/benchmark_v2.py uses
+them): mean and 95 % CI per row and test set, relative error reductions,
+exact McNemar tests pooled over seeds, what a seed's generator learned, the
+error-against-SNR figure."""
 
-    python local/benchmark.py --bench_dir exp/bench_synth_demo --data_dir data/synth
-
-Reads ``<bench_dir>/seed*/results.csv`` and the per-utterance decisions in
-``seed*/<system>/eval/*.csv``; writes ``<bench_dir>/<name>.md`` (mean and
-95 % CI over seeds on every test set, relative error reductions, exact McNemar
-tests of the ``--focus`` row (ImportantAug) against every other row, pooled
-over seeds, and what each seed's generators learned) and
-``<bench_dir>/<name>_snr.png``. ``--seeds``, ``--rows``, ``--focus`` and
-``--generators`` narrow it down, e.g. to the fixes of one seed (fixes.sh).
-"""
-
-import argparse
-import glob
-import json
 import os
 import sys
 
@@ -23,12 +11,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from iaug.scoring import read_results, relative_reduction  # noqa: E402
+from iaug.scoring import relative_reduction  # noqa: E402
 from iaug.stats import mcnemar, mean_ci  # noqa: E402
 
-ROWS = ["baseline", "noise", "sb_augment", "specaugment", "null_importantaug", "importantaug",
-        "binarized", "importantaug_authorsgen", "importantaug_specaugment"]
-FOCUS = "importantaug"
 
 
 def set_key(row):
@@ -195,71 +180,3 @@ def snr_figure(stats, systems, noisy, out_png):
     fig.tight_layout()
     fig.savefig(out_png, dpi=120)
     plt.close(fig)
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench_dir", required=True)
-    ap.add_argument("--data_dir", required=True)
-    ap.add_argument("--snr_db", type=float, help="for the generator analysis (default: the SNR "
-                    "each generator was trained at)")
-    ap.add_argument("--seeds", nargs="+", help="seed folders to read (default: all seed*)")
-    ap.add_argument("--rows", nargs="+", default=ROWS, help="systems, in table order")
-    ap.add_argument("--focus", default=FOCUS, help="the row tested against every other")
-    ap.add_argument("--generators", nargs="+", default=["generator"], help="generators to analyse")
-    ap.add_argument("--name", default="benchmark", help="report name: <bench_dir>/<name>.md")
-    ap.add_argument("--results", nargs="+", default=["results.csv"], help="score files of a seed")
-    args = ap.parse_args(argv)
-    seeds = sorted(os.path.join(args.bench_dir, s) for s in args.seeds) if args.seeds else \
-        sorted(glob.glob(os.path.join(args.bench_dir, "seed*")))
-    seeds = [d for d in seeds if all(os.path.isfile(os.path.join(d, r)) for r in args.results)]
-    if not seeds:
-        sys.exit(f"no {args.bench_dir}/seed*/ with {' and '.join(args.results)}: run benchmark.sh first")
-    results = {d: [row for r in args.results for row in read_results(os.path.join(d, r))] for d in seeds}
-    keys = sort_set_keys(list(dict.fromkeys(set_key(r) for rows in results.values() for r in rows)))
-    systems = [s for s in args.rows if any(r["system"] == s for rows in results.values() for r in rows)]
-    value = {(d, r["system"], set_key(r)): float(r["error_rate"]) for d, rows in results.items() for r in rows}
-    stats = seed_stats(value, seeds, systems, keys)
-
-    md = [f"# Benchmark: {args.bench_dir}", "",
-          f"Seeds: {', '.join(os.path.basename(d) for d in seeds)}. Error rate (%), mean ± 95 % CI "
-          "half-width over seeds (t distribution); `n` = seeds. Test sets: clean `test` and the "
-          "noisy sets at each SNR (dB).", "", *error_table(stats, systems, keys)]
-    noisy = [k for k in keys if k != "test"]
-    md += reduction_tables(stats, systems, keys)
-    focus = args.focus
-    if focus in systems:
-        md += ["", f"Exact McNemar tests, `{focus}` against each row, per utterance, pooled over "
-               f"seeds: utterances only `{focus}` got right / only the other row got right, "
-               "two-sided p.", "", "| other row | clean test | all noisy sets |", "|---|---|---|"]
-        for s in systems:
-            if s == focus:
-                continue
-            cells = []
-            for group in (["test"], noisy):
-                a_only, b_only, p = pooled_mcnemar(decisions, seeds, focus, s, group)
-                cells.append(f"{a_only} / {b_only}, p = {p:.3g}")
-            md.append(f"| {s} | " + " | ".join(cells) + " |")
-
-    analysis = GeneratorAnalysis(args.data_dir)
-    for name in args.generators:
-        reports, snr_db = [], args.snr_db
-        for d in seeds:
-            if os.path.isdir(os.path.join(d, name)):
-                rep, snr_db = analysis.report(d, name, args.snr_db)
-                reports.append(rep)
-                with open(os.path.join(d, f"{name}_report.json"), "w", encoding="utf-8") as f:
-                    json.dump(rep, f, indent=2)
-        if reports:
-            md += generator_lines(name, snr_db, reports)
-
-    snr_figure(stats, systems, noisy, os.path.join(args.bench_dir, f"{args.name}_snr.png"))
-    md += ["", f"![error against SNR, mean ± 95 % CI]({args.name}_snr.png)", ""]
-    out = os.path.join(args.bench_dir, f"{args.name}.md")
-    with open(out, "w", encoding="utf-8") as f:
-        f.write("\n".join(md))
-    print("\n".join(md))
-
-
-if __name__ == "__main__":
-    main()

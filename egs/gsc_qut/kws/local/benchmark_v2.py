@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark protocol v2 (benchmark.sh --protocol v2): the noisy dev set, a
+"""The benchmark (benchmark.sh): the noisy dev set, a
 finished seed's committed results, and the report made from them alone.
 
     benchmark_v2.py noisy_dev --data_dir D --out DIR
@@ -249,7 +249,7 @@ def collect(args):
     exp = args.exp_dir
     results = os.path.join(exp, "results.csv")
     if not os.path.isfile(results):
-        sys.exit(f"collect: {results} missing: score the rows first (benchmark.sh --protocol v2)")
+        sys.exit(f"collect: {results} missing: score the rows first (benchmark.sh)")
     multi = None
     if args.snr_range is not None:
         try:
@@ -782,7 +782,7 @@ def report(args):
         sections += frontend_section(fe, os.path.join(out_dir, fe), out_dir)
     if not sections:
         sys.exit(f"report: no committed seed in {out_dir}/<front-end>/seed*/seed.json: "
-                 "run benchmark.sh --protocol v2 first")
+                 "run benchmark.sh first")
     md += ["", *sections]
     from iaug.scoring import atomic_write
 

@@ -1,4 +1,4 @@
-# Protocol v2 of benchmark.sh (sourced by it after the data stages; see its
+# The benchmark's runs (sourced by benchmark.sh after the data stages; see its
 # header). Needs: root, corpus, preset, data_dir, bench_dir, device, nj,
 # nthreads, seeds, frontends, train_preset, results_dir, snr_range (empty: the
 # main protocol; "[low, high]": the multi-condition variant).
@@ -6,7 +6,8 @@
 preset=$train_preset preset_file=hparams/presets/$train_preset.yaml
 manifests=$data_dir/manifests
 data_args=(--data_dir "$data_dir")
-ngpu=0
+ngpu=0 nnodes=1 node_rank=0 rdzv_endpoint=""
+torch_device=$device; [ "$device" = cuda ] && torch_device=cuda:0
 stage=0 stop_stage=0 stage_now=v2
 export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
 . "$root/tools/recipe_lib.sh"
@@ -63,7 +64,7 @@ v2_run() {  # v2_run seed<N>_<frontend>: one seed on one front-end, self-contain
     [ "$(find "$exp_dir" -maxdepth 2 -name .done | wc -l)" -eq "$done0" ]; } || resumed=--resumed
   log "seed $seed, $fe: every row on every test set -> $exp_dir/results.csv"
   python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "${rows[@]}" --manifest "${test_sets[@]}" \
-    --results_csv "$exp_dir/results.csv" --device "${device/cuda/cuda:0}" > "$exp_dir/evaluation.log"
+    --results_csv "$exp_dir/results.csv" --device "$torch_device" > "$exp_dir/evaluation.log"
   python3 local/benchmark_v2.py collect --exp_dir "$exp_dir" --data_dir "$data_dir" --out "$out" \
     --frontend "$fe" --seed "$seed" --preset "$preset_file" --run_wall_s $((SECONDS - t0)) $resumed \
     ${snr_range:+--snr_range "$snr_range"}
@@ -86,7 +87,7 @@ v2_rows() {  # the main protocol's systems, dev choices and links (v2_run's loca
   all=("${cands_noise[@]}" "${cands_importantaug[@]}" "${cands_binarized[@]}")
   python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "${all[@]}" \
     --manifest "$manifests/dev.csv" "${noisy_dev[@]}" --results_csv "$exp_dir/dev_results.csv" \
-    --device "${device/cuda/cuda:0}" > "$exp_dir/dev_eval.log"
+    --device "$torch_device" > "$exp_dir/dev_eval.log"
   for name in noise importantaug binarized; do
     local -n c=cands_$name
     python3 -m iaug.scoring select "$exp_dir/${name}_cleandev" "${c[@]/#/$exp_dir/}" | sed "s/^/  $name, clean dev: /"
