@@ -772,7 +772,7 @@ def report(args):
                   and glob.glob(os.path.join(out_dir, d, "seed*", "seed.json"))) if os.path.isdir(out_dir) else []
     shown = os.path.relpath(out_dir, RECIPE) if os.path.abspath(out_dir).startswith(RECIPE + os.sep) \
         else "RESULTS_DIR"
-    md = ["# ImportantAug benchmark, protocol v2", "",
+    md = ["# ImportantAug benchmark", "",
           f"Made by `python3 local/benchmark_v2.py report {shown}` (in `egs/gsc_qut/kws`) from the "
           "committed per-seed decisions only (`<front-end>/seed<N>/`). Error rate: % of test "
           "utterances with the wrong keyword. Test sets: the clean test split (`test`) and the "
