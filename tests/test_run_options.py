@@ -95,3 +95,32 @@ def test_threads_default_to_the_cores_a_process_may_use(tmp_path):
     proc = subprocess.run(["bash", RECIPES["kws"], "--stage", "9", "--nthreads", "3",
                            "--exp_dir", str(tmp_path / "e")], capture_output=True, text=True, timeout=120)
     assert "torch threads per process: 3 " in proc.stdout
+
+
+def test_a_system_started_from_a_retrained_baseline_is_never_taken_as_done(tmp_path):
+    import shutil
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from conftest import make_toy_corpus
+
+    corpus, exp = make_toy_corpus(str(tmp_path / "toy")), str(tmp_path / "exp")
+    common = ["bash", RECIPES["kws"], "--data_dir", corpus, "--exp_dir", exp, "--preset", "tiny",
+              "--nthreads", "1"]
+
+    def run(*args):
+        return subprocess.run([*common, *args], capture_output=True, text=True, timeout=600)
+
+    for stages in (["--stage", "2", "--stop_stage", "2"], ["--stage", "6", "--stop_stage", "6"]):
+        assert run(*stages).returncode == 0
+    again = run("--stage", "6", "--stop_stage", "6")
+    assert again.returncode == 0 and "null_importantaug: done, skipping" in again.stdout
+    # another seed: the finished system is not what the command asks for
+    other = run("--stage", "6", "--stop_stage", "6", "--seed", "7")
+    assert other.returncode != 0 and "null_importantaug was trained with other settings" in other.stderr
+    shutil.rmtree(os.path.join(exp, "baseline"))  # the baseline retrained
+    assert run("--stage", "2", "--stop_stage", "2").returncode == 0
+    for stages in (["--stage", "6", "--stop_stage", "6"], ["--stage", "9"]):
+        proc = run(*stages)
+        assert proc.returncode != 0 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert "null_importantaug was trained from another baseline than " in proc.stderr

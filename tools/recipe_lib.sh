@@ -58,17 +58,41 @@ writable() {  # writable DIR: create it if needed and try a file there (root ign
   mkdir -p "$1" 2>/dev/null && touch "$1/.iaug_write_test" 2>/dev/null && rm -f "$1/.iaug_write_test"
 }
 
-require() {  # require SYSTEM:STAGE...: one line naming the stage to run first
+require() {  # require SYSTEM:STAGE...: one line naming the stage to run first;
+  # the stage's trainings record what they start from (see inputs)
   local item
   for item in "$@"; do
     [ -f "$exp_dir/${item%%:*}/.done" ] || \
       die "stage $stage_now needs ${item%%:*}, not trained in $exp_dir: run stage ${item##*:} first"
+    required+=("${item%%:*}")
   done
+}
+
+# inputs ARGS...: what a training starts from, one line each: the seed, its
+# extra options and every required system's completion token (.done)
+inputs() {
+  local dep
+  echo "seed ${seed:-from the hparams}"
+  echo "options $*"
+  for dep in ${required[@]+"${required[@]}"}; do
+    echo "system $dep $(cat "$exp_dir/$dep/.done")"
+  done
+}
+
+# stale SYSTEM: the first recorded input of a finished SYSTEM that is not
+# what its exp_dir holds now (a system it started from retrained); "" if none
+stale() {
+  local kind name token
+  [ -f "$exp_dir/$1/.inputs" ] || return 0
+  while read -r kind name token; do
+    [ "$kind" = system ] || continue
+    [ "$(cat "$exp_dir/$name/.done" 2>/dev/null)" = "$token" ] || { echo "$name"; return; }
+  done < "$exp_dir/$1/.inputs"
 }
 
 # run_stage N WHAT: true (and announces "Stage N: WHAT") when N is in range
 run_stage() {
-  stage_now=$1
+  stage_now=$1 required=()
   [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ] || return 1
   echo "$(date '+%F %T') Stage $1: $2"
 }
@@ -101,8 +125,16 @@ frontend_overrides() {
 # train SCRIPT HPARAMS SYSTEM [overrides...]: skips a finished system; the
 # training's wall time (s) goes to <system>/wall_s
 train() {
-  local script=$1 hparams=$2 system=$3 t0; shift 3
-  if [ -f "$exp_dir/$system/.done" ]; then log "$system: done, skipping"; return; fi
+  local script=$1 hparams=$2 system=$3 t0 record changed; shift 3
+  record=$(inputs "$@")
+  if [ -f "$exp_dir/$system/.done" ]; then
+    changed=$(stale "$system")
+    [ -z "$changed" ] || die "$system was trained from another $changed than $exp_dir/$changed now: remove $exp_dir/$system to train it again"
+    if [ -f "$exp_dir/$system/.inputs" ] && [ "$(head -2 "$exp_dir/$system/.inputs")" != "$(head -2 <<< "$record")" ]; then
+      die "$system was trained with other settings ($(head -2 "$exp_dir/$system/.inputs" | tr '\n' ';')): remove $exp_dir/$system to train it again"
+    fi
+    log "$system: done, skipping"; return
+  fi
   [ -f "$manifests/train.csv" ] || die "no manifests in $manifests: run the data stages first"
   local launcher=(python3)
   if [ "$ngpu" -gt 1 ] || [ "$nnodes" -gt 1 ]; then
@@ -124,7 +156,8 @@ train() {
     "${train_extra[@]}" "$@"
   [ "$node_rank" = 0 ] || return 0  # the first node writes, as rank 0 does inside
   awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' > "$exp_dir/$system/wall_s"
-  touch "$exp_dir/$system/.done"
+  echo "$record" > "$exp_dir/$system/.inputs"
+  echo "$(date +%s%N)-$RANDOM" > "$exp_dir/$system/.done"  # a token: systems started from it record it
 }
 
 # sweep NAME KEY CANDIDATES TAG [overrides...]: one system NAME_<TAG><value>
@@ -145,7 +178,13 @@ sweep() {
 finished() {
   local s dir
   systems=() unfinished=()
-  for s in "$@"; do [ -f "$exp_dir/$s/.done" ] && systems+=("$s"); done
+  local changed
+  for s in "$@"; do
+    [ -f "$exp_dir/$s/.done" ] || continue
+    changed=$(stale "$s")
+    [ -z "$changed" ] || die "$s was trained from another $changed than $exp_dir/$changed now: retrain it (remove $exp_dir/$s and rerun its stage)"
+    systems+=("$s")
+  done
   for dir in "$exp_dir"/*/; do
     dir=${dir%/}
     [ -L "$dir" ] || [ ! -f "$dir/hyperparams.yaml" ] || [ -f "$dir/.done" ] || \
