@@ -124,3 +124,24 @@ def test_a_system_started_from_a_retrained_baseline_is_never_taken_as_done(tmp_p
         proc = run(*stages)
         assert proc.returncode != 0 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert "null_importantaug was trained from another baseline than " in proc.stderr
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_a_second_run_on_one_experiment_folder_is_one_line(recipe, tmp_path):
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / ".iaug_lock.pid").write_text("4242\n")
+    holder = subprocess.Popen(["flock", "-o", str(exp / ".iaug_lock"), "sleep", "30"])
+    import time
+    for _ in range(100):  # until the other run holds the lock
+        if subprocess.run(["flock", "-n", str(exp / ".iaug_lock"), "true"]).returncode:
+            break
+        time.sleep(0.05)
+    try:
+        message = fails(RECIPES[recipe], "--stage", str(LAST[recipe]), "--exp_dir", str(exp))
+        assert f"another run (pid 4242) is using {exp}" in message
+    finally:
+        holder.kill()
+        holder.wait()
+    # once it has ended, the folder is free again (the stage fails for its own reason)
+    assert "another run" not in fails(RECIPES[recipe], "--stage", str(LAST[recipe]), "--exp_dir", str(exp))
