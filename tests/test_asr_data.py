@@ -130,6 +130,28 @@ def test_librispeech_path_with_placed_archives(tmp_path):
     assert prepare.main(["manifests", *common, "--vocab_size", "16", "--token_type", "unigram"]) == 0
     assert (data / ".done_tokenizer").is_file()
 
+    # a corrected transcript is read again, and the tokenizer retrained on the new text
+    model = data / "tokenizer" / "16_unigram.model"
+    before = model.stat().st_mtime_ns
+    trans = data / "LibriSpeech" / "dev-clean" / "84" / "840" / "84-840.trans.txt"
+    trans.write_text(trans.read_text().replace("84-840-0000 HE SAID NO", "84-840-0000 SHE SAID NO"))
+    assert prepare.main(["manifests", *common, "--vocab_size", "16", "--token_type", "unigram"]) == 0
+    with open(manifests / "train.csv") as f:
+        assert next(r for r in csv.DictReader(f) if r["ID"] == "84-840-0000")["wrd"] == "SHE SAID NO TO IT'S OWNER"
+    assert model.stat().st_mtime_ns != before
+
+    # an empty transcript or one the tokenizer cannot spell is a bad utterance, named with the reason
+    text = trans.read_text().replace("84-840-0001 HE SAID YES TO IT'S OWNER", "84-840-0001 héllo")
+    trans.write_text(text.replace("84-840-0002 HE SAID NO TO IT'S OWNER", "84-840-0002 "))
+    assert prepare.main(["manifests", *common, "--vocab_size", "16", "--token_type", "unigram"]) == 1
+    listed = (manifests / "bad_files.txt").read_text()
+    assert "84-840-0001: transcript has characters outside A-Z, ' and space: 'hloé'" in listed
+    assert "84-840-0002: empty transcript" in listed
+    assert prepare.main(["manifests", *common, "--vocab_size", "16", "--token_type", "unigram",
+                         "--on_bad", "skip"]) == 0
+    with open(manifests / "train.csv") as f:
+        assert len(list(csv.DictReader(f))) == 4
+
 
 def test_offline_without_archives_fails_in_one_line(tmp_path, capsys):
     prepare = load_prepare()

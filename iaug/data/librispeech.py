@@ -191,14 +191,29 @@ def read_transcripts(subset_dir):
     return items
 
 
+# What a LibriSpeech transcript is written in (its tokenizer's alphabet).
+ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ' ")
+
+
+def transcript_problem(words):
+    """Why a transcript cannot be a training or test reference, or None."""
+    if not words.strip():
+        return "empty transcript"
+    outside = sorted(set(words) - ALPHABET)
+    if outside:
+        return f"transcript has characters outside A-Z, ' and space: {''.join(outside)!r}"
+    return None
+
+
 def build_manifests(data_dir, roles, noisy_sets, on_bad="fail", nj=1, log=print):
     """Manifests of the corpus under ``data_dir/LibriSpeech``.
 
     ``roles``: {manifest name: [subset names]} (e.g. train, dev, test-clean);
     ``noisy_sets``: {manifest name: (folder of a noisy copy, its clean subset)}.
     Noise manifests ``noise_{train,dev}`` (``ID,duration,wav``) list
-    ``data_dir/noise/{train,dev}``. Every audio file is read once; bad ones
-    fail the step (or are skipped).
+    ``data_dir/noise/{train,dev}``. Every audio file is read once and every
+    transcript checked (:func:`transcript_problem`); bad ones fail the step
+    (or are skipped), listed with the reason.
     """
     data_dir = Path(data_dir)
     sets = {}
@@ -220,6 +235,11 @@ def build_manifests(data_dir, roles, noisy_sets, on_bad="fail", nj=1, log=print)
         sets[f"noise_{split}"] = ([], noise_rows(data_dir, split))
     checked = check_files([row[1] for _, rows in sets.values() for row in rows], nj)
     bad = {p: why for p, (why, _) in checked.items() if why}
+    for _, rows in sets.values():  # a transcript the tokenizer cannot spell, or none
+        for uid, wav, *extra in rows:
+            why = transcript_problem(extra[1]) if extra else None
+            if why and wav not in bad:
+                bad[wav] = f"{uid}: {why}"
     report_bad(data_dir / "manifests", bad, on_bad, log)
     return write_manifests(data_dir / "manifests", sets, checked, bad, 3)
 

@@ -63,10 +63,10 @@ def report_bad(out_dir, bad, on_bad, log=print):
     if bad and on_bad == "fail":
         shown = "; ".join(f"{p}: {why}" for p, why in sorted(bad.items())[:10])
         more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
-        raise DataError(f"{len(bad)} bad audio files: {shown}{more}; all listed in {report}; "
+        raise DataError(f"{len(bad)} bad utterances: {shown}{more}; all listed in {report}; "
                         f"fix them or rerun with --on_bad skip")
     if bad:
-        log(f"skipping {len(bad)} bad audio files, listed in {report}")
+        log(f"skipping {len(bad)} bad utterances, listed in {report}")
 
 
 def write_manifest(path, header, rows):

@@ -119,13 +119,16 @@ def manifests(data_dir, cfg, corpus, preset, on_bad, nj, vocab_size, token_type)
                                             role_map["test"][0])
              for s in cfg["snrs"]}
     step(data_dir, "manifests", {"inputs": inputs, "roles": role_map, "snrs": cfg["snrs"],
-                                 "on_bad": on_bad, "audio": audio_fingerprint(data_dir)},
+                                 "on_bad": on_bad,
+                                 # the transcripts as well as the audio: a corrected one is read
+                                 "audio": audio_fingerprint(data_dir, suffixes=(".wav", ".flac", ".txt"))},
          [data_dir / "manifests"], lambda: log("manifest rows: " + ", ".join(
              f"{k} {v}" for k, v in build_manifests(data_dir, role_map, noisy, on_bad, nj, log).items())))
     tok = cfg["tokenizer"][corpus]
     vocab_size = vocab_size or tok["vocab_size"]
     token_type = token_type or tok["token_type"]
-    step(data_dir, "tokenizer", {"inputs": inputs, "vocab_size": vocab_size, "type": token_type},
+    step(data_dir, "tokenizer", {"inputs": inputs, "vocab_size": vocab_size, "type": token_type,
+                                 "train_text": dl.sha256_of(data_dir / "manifests" / "train.csv")},
          [data_dir / "tokenizer" / f"{vocab_size}_{token_type}.model"],
          lambda: train_tokenizer(data_dir, vocab_size, token_type))
 
