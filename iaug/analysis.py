@@ -34,6 +34,15 @@ def speech_bins(spec_db, frame_mask=None, top_db=SPEECH_TOP_DB):
     return real & (spec_db >= loudest[:, None, None] - top_db)
 
 
+class GivenMask:
+    """A policy whose mask is set from outside, batch by batch."""
+
+    mask = None
+
+    def __call__(self, spec_db, rng=None):
+        return self.mask
+
+
 def _region_sums(mask, region):
     """(sum of ``mask`` over ``region``, number of bins in it), over the batch."""
     region = region.to(mask.dtype)
@@ -71,8 +80,8 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
     if generator is not None:
         learned = LearnedMask(generator.to(device).eval())
         gen_stft = (generator_stft or stft).to(device)
-        mixers["masked"] = NoiseMixer(noise_bank, snr_db,
-                                      lambda spec_db, rng=None: learned(gen_db))
+        given = GivenMask()  # the generator's mask of each batch, read on its own front-end
+        mixers["masked"] = NoiseMixer(noise_bank, snr_db, given)
     correct = dict.fromkeys(["clean", *mixers], 0)
     wrong = {f"{snr:g}": {"speech": 0, "other": 0} for snr in sensitivity_snrs}
     sums = dict.fromkeys(["all", "all_n", "speech", "speech_n", "other", "other_n"], 0.0)
@@ -90,7 +99,8 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
         spec = stft(wavs)
         spec_db = stft.db(spec)
         frame_mask = stft.frame_mask(lens, spec.shape[-1])
-        gen_db = gen_stft.db(spec) if generator is not None else None
+        if generator is not None:
+            given.mask = learned(gen_stft.db(spec))
         speech = speech_bins(spec_db, frame_mask)
         other = (frame_mask[:, None, :] > 0).expand_as(speech) & ~speech
         num = len(batch.id)

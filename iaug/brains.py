@@ -230,6 +230,7 @@ class GeneratorBrain(_ImportanceBrain):
             speech = speech_bins(spec_db, frame_mask)
             other = (frame_mask[:, None, :] > 0) & ~speech
             for key, region in (("mask_speech", speech), ("mask_other", other)):
-                self.extra.setdefault(key, []).append(float(mask[region].mean()))
+                if region.any():
+                    self.extra.setdefault(key, []).append(float(mask[region].mean()))
         return loss
 

@@ -145,3 +145,29 @@ def test_a_second_run_on_one_experiment_folder_is_one_line(recipe, tmp_path):
         holder.wait()
     # once it has ended, the folder is free again (the stage fails for its own reason)
     assert "another run" not in fails(RECIPES[recipe], "--stage", str(LAST[recipe]), "--exp_dir", str(exp))
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_bad_precision_is_one_line(recipe, tmp_path):
+    exp = tmp_path / "exp"
+    assert "--precision is fp32, bf16 or fp16" in fails(RECIPES[recipe], "--precision", "fp8",
+                                                        "--exp_dir", str(exp))
+    assert "--precision fp16 needs a GPU" in fails(RECIPES[recipe], "--precision", "fp16",
+                                                   "--exp_dir", str(exp))
+    assert not exp.exists()
+
+
+def test_training_in_bf16_on_the_cpu(tmp_path):
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from conftest import make_toy_corpus
+
+    corpus = make_toy_corpus(str(tmp_path / "toy"))
+    proc = subprocess.run(["bash", RECIPES["kws"], "--stage", "2", "--stop_stage", "2", "--data_dir", corpus,
+                           "--exp_dir", str(tmp_path / "exp"), "--preset", "tiny", "--precision", "bf16",
+                           "--nthreads", "1"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Using training precision: `--precision=bf16`" in proc.stdout + proc.stderr
+    log = open(tmp_path / "exp" / "baseline" / "train_log.txt").read()
+    assert "epoch: 2" in log and "nan" not in log

@@ -23,6 +23,12 @@ setup_run() {
   export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
   echo "$(date '+%F %T') torch threads per process: $nthreads (--nthreads; results repeat for the same number)"
   check_device
+  case "$precision" in
+    fp32|bf16) ;;
+    fp16) [ "$torch_device" != cpu ] || die "--precision fp16 needs a GPU (on the CPU: bf16)"
+          [ "${fp16_ok:-true}" = true ] || die "--precision fp16: this recipe's features overflow half precision (use bf16)" ;;
+    *) die "--precision is fp32, bf16 or fp16 (got '$precision')" ;;
+  esac
   [[ $nnodes =~ ^[1-9][0-9]*$ ]] || die "--nnodes is a positive number (got '$nnodes')"
   if [ "$nnodes" -gt 1 ]; then
     [ "$ngpu" -ge 1 ] || die "--nnodes $nnodes needs --ngpu N (processes per node)"
@@ -166,6 +172,7 @@ train() {
   # one process: the device named; under torchrun each rank takes its own GPU
   if [ "$ngpu" -le 1 ] || [ "$torch_device" = cpu ]; then set -- "$@" --device "$torch_device"; fi
   if [ -n "${seed:-}" ]; then set -- "$@" --seed "$seed"; fi
+  [ "${precision:-fp32}" = fp32 ] || set -- "$@" --precision "$precision"
   log "training $system ($hparams, preset $preset)"
   t0=$(date +%s.%N)
   "${launcher[@]}" "$root/recipes/$script" "$hparams" --preset "$preset_file" \

@@ -32,6 +32,7 @@ nnodes=1                      # several machines: N nodes of --ngpu processes ea
                               # every node with its --node_rank and one --rdzv_endpoint HOST:PORT
 node_rank=0
 rdzv_endpoint=""
+precision=fp32                # fp32 | bf16 | fp16 (mixed precision of training; fp16 on a GPU)
 nthreads=auto                 # torch threads per process: auto = the cores it may use (/ ngpu);
                               # results repeat for the same number
 

@@ -39,6 +39,7 @@ nnodes=1                # several machines: N nodes of --ngpu processes each, st
                         # every node with its --node_rank and one --rdzv_endpoint HOST:PORT
 node_rank=0
 rdzv_endpoint=""
+precision=fp32          # fp32 | bf16 | fp16 (mixed precision of training; fp16 on a GPU)
 nj=2                    # parallel jobs for data preparation
 nthreads=auto           # torch threads per process: auto = the cores it may use (/ ngpu);
                         # results repeat for the same number
@@ -46,6 +47,7 @@ archive_dir=""          # archives fetched by hand (librispeech)
 on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 
 . "$root/tools/parse_options.sh"
+fp16_ok=false           # LogMel squares magnitudes: half precision overflows there
 . "$root/tools/recipe_lib.sh"
 case "$corpus" in synth|librispeech) ;; *) die "--corpus is synth or librispeech (got '$corpus')" ;; esac
 [ -n "$data_dir" ] || data_dir=data/${corpus}_${preset}

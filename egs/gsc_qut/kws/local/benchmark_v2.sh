@@ -6,7 +6,7 @@
 preset=$train_preset preset_file=hparams/presets/$train_preset.yaml
 manifests=$data_dir/manifests
 data_args=(--data_dir "$data_dir")
-ngpu=0 nnodes=1 node_rank=0 rdzv_endpoint=""
+ngpu=0 nnodes=1 node_rank=0 rdzv_endpoint="" precision=fp32
 torch_device=$device; [ "$device" = cuda ] && torch_device=cuda:0
 stage=0 stop_stage=0 stage_now=v2
 export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
