@@ -1,5 +1,6 @@
 """Statistics for comparing systems: confidence intervals over seeds, a
-paired per-utterance test (exact McNemar) and a paired test over seeds."""
+paired per-utterance test (exact McNemar), a paired test over seeds, and the
+benchmark's rule for a win."""
 
 import math
 
@@ -44,3 +45,34 @@ def paired_t(a, b):
     if max(diffs) - min(diffs) <= 1e-12 * max(1.0, abs(mean)):
         return mean, 1.0 if abs(mean) <= 1e-12 else 0.0
     return mean, float(ttest_rel(a, b).pvalue)
+
+
+ALPHA = 0.05          # significance of every test of the rule
+WIN_REDUCTION = 25.0  # % relative clean-error reduction against conventional noise (the paper's 23-25 %)
+MIN_SEEDS = 5         # seeds a verdict needs
+
+
+def outcome(diff, p_mcnemar, p_t, n_seeds, alpha=ALPHA):
+    """win / lose / tie of one row against another: lower (higher) error,
+    significant by McNemar pooled over seeds and, with two seeds or more, by
+    the paired t test over seeds."""
+    significant = p_mcnemar < alpha and (n_seeds < 2 or p_t < alpha)
+    if significant and diff < 0:
+        return "win"
+    if significant and diff > 0:
+        return "lose"
+    return "tie"
+
+
+def verdict(clean_reduction, clean_outcome, lowest_noisy, noisy_outcomes, n_seeds):
+    """The benchmark's verdict on ImportantAug, in words: it wins when its
+    clean error is at least WIN_REDUCTION % below conventional noise's and
+    that is a significant win (``clean_outcome``), and its noisy mean is the
+    lowest (``lowest_noisy``) with a significant win against every rival
+    (``noisy_outcomes``); before MIN_SEEDS seeds it only "leads" or not."""
+    ok = (clean_reduction >= WIN_REDUCTION and clean_outcome == "win" and lowest_noisy
+          and all(o == "win" for o in noisy_outcomes))
+    if n_seeds >= MIN_SEEDS:
+        return "**wins**" if ok else "**does not win**"
+    return ("**leads**" if ok else "**does not lead**") + \
+        f" (not decided: {n_seeds} of the {MIN_SEEDS} seeds a verdict needs)"

@@ -156,7 +156,7 @@ def test_report_verdict_from_committed_files(tmp_path):
     assert out.returncode == 0, out.stderr
     md = (results / "report.md").read_text()
     assert "ImportantAug (`importantaug`) **wins** on front-end `paper`" in md
-    assert ("ImportantAug (`importantaug`) **does not win** (not decided: 3 of the 5 seeds a verdict "
+    assert ("ImportantAug (`importantaug`) **does not lead** (not decided: 3 of the 5 seeds a verdict "
             "needs) on front-end `stable`") in md
     paper = md.split("## Front-end `stable`")[0]
     assert "- clean test: wins against `baseline`, `noise`" in paper

@@ -65,10 +65,7 @@ SAME_METHOD = ("importantaug_cleandev", "importantaug_paper")
 CHOICES = ("noise", "importantaug", "binarized")  # rows chosen on dev both ways
 FRONTENDS = {"paper": "the paper's unnormalised dB",
              "stable": "dB floored 80 dB below each utterance's peak, input normalised per utterance"}
-ALPHA = 0.05
 NOISY = "noisy mean"  # the per-seed mean over the noisy test sets
-WIN_REDUCTION = 25.0  # % relative clean-error reduction against conventional noise
-MIN_SEEDS = 5  # seeds a verdict needs (the issue's "significant over >= 5 seeds")
 
 
 def r4(x):
@@ -398,18 +395,6 @@ def fmt_p(p):
     return "-" if p != p else f"{p:.3g}"
 
 
-def outcome(diff, p_mc, p_t, n):
-    """win / lose / tie of the focus row: lower (higher) error, significant by
-    McNemar pooled over seeds and, with two seeds or more, by the paired t
-    test over seeds."""
-    significant = p_mc < ALPHA and (n < 2 or p_t < ALPHA)
-    if significant and diff < 0:
-        return "win"
-    if significant and diff > 0:
-        return "lose"
-    return "tie"
-
-
 def matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, noisy, rows):
     """The mask's own effect: ImportantAug against plain noise at the same SNR.
     The rows differ in their dev-chosen SNRs as well as in the mask; these
@@ -473,7 +458,7 @@ def matched_snr_section(seeds, seed_dirs, value, per_seed_noisy, decisions_of, n
 def frontend_section(fe, folder, out_dir):
     from benchmark import (error_table, noisy_mean, pooled_mcnemar, reduction_tables, seed_stats, snr_figure,
                            snr_text)
-    from iaug.stats import paired_t
+    from iaug.stats import ALPHA, WIN_REDUCTION, outcome, paired_t, verdict
     from iaug.scoring import relative_reduction
 
     seed_dirs = sorted(glob.glob(os.path.join(folder, "seed*")),
@@ -541,14 +526,10 @@ def frontend_section(fe, folder, out_dir):
         rivals = [r for r in rows if r != FOCUS and r not in SAME_METHOD]
         clean_red = relative_reduction(stats[(FOCUS, "test")][0], stats[("noise", "test")][0]) \
             if "noise" in rows else float("nan")
-        clean_ok = clean_red >= WIN_REDUCTION and tests.get(("noise", "clean"), (0,) * 6)[5] == "win"
         noisy_means = {r: noisy_mean(stats, r, noisy) for r in rows}
         lowest = min([FOCUS] + rivals, key=lambda r: noisy_means[r])
-        noisy_ok = lowest == FOCUS and all(tests[(r, "noisy")][5] == "win" for r in rivals)
-        verdict = "**wins**" if clean_ok and noisy_ok else "**does not win**"
-        if n < MIN_SEEDS:  # the criteria may hold already, the verdict waits for the seeds
-            verdict = ("**leads**" if clean_ok and noisy_ok else verdict) + \
-                f" (not decided: {n} of the {MIN_SEEDS} seeds a verdict needs)"
+        said = verdict(clean_red, tests.get(("noise", "clean"), (0,) * 6)[5], lowest == FOCUS,
+                       [tests[(r, "noisy")][5] for r in rivals], n)
         why = [f"clean-error reduction against conventional noise {clean_red:+.1f} % "
                f"({'significant' if tests.get(('noise', 'clean'), (0,) * 6)[5] != 'tie' else 'not significant'}; "
                f"a win needs >= {WIN_REDUCTION:g} % and significant)",
@@ -557,7 +538,7 @@ def frontend_section(fe, folder, out_dir):
                f"{min(noisy_means[r] for r in rivals):.2f} % "
                f"(significant wins on the noisy mean against {sum(tests[(r, 'noisy')][5] == 'win' for r in rivals)}"
                f" of {len(rivals)} rows)"]
-        md.append(f"ImportantAug (`{FOCUS}`) {verdict} on front-end `{fe}`: " + "; ".join(why) + ".")
+        md.append(f"ImportantAug (`{FOCUS}`) {said} on front-end `{fe}`: " + "; ".join(why) + ".")
         md.append("")
         for measure, label in (("clean", "clean test"), ("noisy", "noisy mean")):
             by = defaultdict(list)
