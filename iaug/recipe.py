@@ -247,6 +247,11 @@ def load(hparams_file, overrides=None):
 
 def load_hparams(argv):
     hparams_file, run_opts, overrides = parse_arguments(argv)
+    if distributed_rank() is None:  # a torchrun rank takes its own GPU
+        try:
+            check_device(run_opts.get("device", "cpu"))
+        except ValueError as err:
+            raise SystemExit(str(err)) from None
     unused = unused_settings(composed_yaml(hparams_file))  # the file's own typos
     if unused:
         raise SystemExit(f"{hparams_file}: setting(s) {', '.join(unused)} used by nothing "
@@ -322,6 +327,17 @@ def train_and_test(brain_class, argv=None):
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return brain, summary
+
+
+def check_device(device):
+    """``device`` as given, or a one-line ValueError: cpu, cuda or cuda:N of a
+    GPU torch sees (else torch's own error comes as a traceback at first use)."""
+    m = re.fullmatch(r"cpu|cuda(?::(\d+))?", str(device))
+    if not m:
+        raise ValueError(f"--device is cpu, cuda or cuda:N (got '{device}')")
+    if device != "cpu" and torch.cuda.device_count() <= int(m.group(1) or 0):
+        raise ValueError(f"--device {device}: torch sees no such GPU on this machine (use --device cpu)")
+    return device
 
 
 def distributed_rank():

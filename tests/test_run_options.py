@@ -171,3 +171,25 @@ def test_training_in_bf16_on_the_cpu(tmp_path):
     assert "Using training precision: `--precision=bf16`" in proc.stdout + proc.stderr
     log = open(tmp_path / "exp" / "baseline" / "train_log.txt").read()
     assert "epoch: 2" in log and "nan" not in log
+
+
+def test_the_python_tools_check_the_device_in_one_line(tmp_path, capsys):
+    import torch
+
+    from iaug.cli.diagnose import main as diagnose_main
+    from iaug.cli.evaluate import main as eval_main
+
+    missing = f"cuda:{torch.cuda.device_count()}"
+    for main, args in ((eval_main, ["--system", "baseline", "--manifest", "m.csv"]),
+                       (diagnose_main, ["--recognizer", "r", "--manifest", __file__, "--noise_csv", __file__])):
+        for device, message in (("gpu", "--device is cpu, cuda or cuda:N (got 'gpu')"),
+                                (missing, f"--device {missing}: torch sees no such GPU")):
+            assert main([*args, "--device", device]) == 1
+            err = capsys.readouterr().err
+            assert message in err and len(err.strip().splitlines()) == 1
+    script = os.path.join(EGS, "..", "recipes", "train_recognizer.py")
+    proc = subprocess.run(["python3", script,
+                           os.path.join(EGS, "gsc_qut", "kws", "hparams", "baseline.yaml"),
+                           "--data_dir", str(tmp_path), "--device", missing], capture_output=True, text=True)
+    assert proc.returncode != 0 and f"--device {missing}: torch sees no such GPU" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "exp").exists()

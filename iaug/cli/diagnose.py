@@ -87,6 +87,9 @@ def main(argv=None):
             print(f"iaug-diagnose: error: no such manifest: {path}", file=sys.stderr)
             return 1
     try:
+        from iaug.recipe import check_device
+
+        check_device(args.device)
         report = diagnose(args.recognizer, args.manifest, args.noise_csv, args.generator,
                           args.hparams, args.snr_db, args.device)
     except (FileNotFoundError, ValueError, KeyError) as err:

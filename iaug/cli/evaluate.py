@@ -30,6 +30,7 @@ import yaml
 
 from iaug.dataio import folder_manifest
 from iaug.evaluate import System
+from iaug.recipe import check_device
 from iaug.scoring import append_rows, result_row, test_set_name, write_results
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def main(argv=None):
 
     rows = []
     try:
+        check_device(args.device)
         overrides = yaml.safe_load(args.overrides) or {}
         for spec in args.system:
             name, src = parse_system(spec, args.exp_dir)
