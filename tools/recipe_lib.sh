@@ -44,23 +44,26 @@ setup_run() {
     writable "$data_dir" || die "cannot write to $data_dir: stages 0-$2 write there (use another --data_dir)"
   fi
   writable "$exp_dir" || die "cannot write to $exp_dir (use another --exp_dir)"
+  # one lock per node: the nodes of one run share the folder
   lock_folder "$exp_dir" fail
   # the data stages of two runs on one folder: the second waits, then finds it built
   if [ "$stage" -le "$2" ]; then lock_folder "$data_dir" wait; fi
 }
 
-# lock_folder DIR fail|wait: this run's lock on DIR, held until it exits;
-# another run holding it: one line naming it (fail), or wait for it (wait)
+# lock_folder DIR fail|wait: this run's lock on DIR (this node's, under
+# --nnodes), held until it exits; another run holding it: one line naming it
+# (fail), or wait for it (wait)
 lock_folder() {
-  local fd other
-  exec {fd}>>"$1/.iaug_lock"
+  local fd other lock=$1/.iaug_lock
+  [ "${node_rank:-0}" = 0 ] || lock=$1/.iaug_lock_node$node_rank
+  exec {fd}>>"$lock"
   if ! flock -n "$fd"; then
-    other=$(cat "$1/.iaug_lock.pid" 2>/dev/null || true)
+    other=$(cat "$lock.pid" 2>/dev/null || true)
     [ "$2" = wait ] || die "another run (pid ${other:-unknown}) is using $1: wait for it to end or use another folder"
     echo "$(date '+%F %T') waiting for the other run (pid ${other:-unknown}) on $1"
     flock "$fd"
   fi
-  echo $$ > "$1/.iaug_lock.pid"
+  echo $$ > "$lock.pid"
 }
 
 # check_device: --device is cpu, cuda or cuda:N, and a GPU is there for cuda;
