@@ -249,7 +249,7 @@ def load_hparams(argv):
     hparams_file, run_opts, overrides = parse_arguments(argv)
     if distributed_rank() is None:  # a torchrun rank takes its own GPU
         try:
-            check_device(run_opts.get("device", "cpu"))
+            check_device(run_opts.get("device") or "cpu")
         except ValueError as err:
             raise SystemExit(str(err)) from None
     unused = unused_settings(composed_yaml(hparams_file))  # the file's own typos
