@@ -43,6 +43,12 @@ class GivenMask:
         return self.mask
 
 
+def regions(spec_db, frame_mask):
+    """(speech bins, the other real bins) of a clean dB spectrogram, [B, F, T] bool each."""
+    speech = speech_bins(spec_db, frame_mask)
+    return speech, (frame_mask[:, None, :] > 0).expand_as(speech) & ~speech
+
+
 def _region_sums(mask, region):
     """(sum of ``mask`` over ``region``, number of bins in it), over the batch."""
     region = region.to(mask.dtype)
@@ -101,8 +107,7 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
         frame_mask = stft.frame_mask(lens, spec.shape[-1])
         if generator is not None:
             given.mask = learned(gen_stft.db(spec))
-        speech = speech_bins(spec_db, frame_mask)
-        other = (frame_mask[:, None, :] > 0).expand_as(speech) & ~speech
+        speech, other = regions(spec_db, frame_mask)
         num = len(batch.id)
         correct["clean"] += num_right(spec_db, frame_mask, batch)
         for name, mixer in mixers.items():

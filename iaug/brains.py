@@ -18,7 +18,7 @@ import torch
 import speechbrain as sb
 
 from iaug.checkpoints import CheckpointError, freeze, load_weights
-from iaug.analysis import speech_bins
+from iaug.analysis import regions
 from iaug.losses import importance_loss, masked_mean
 from iaug.models import reads
 from iaug.recipe import seed_rank_stream
@@ -227,9 +227,7 @@ class GeneratorBrain(_ImportanceBrain):
                 self.extra.setdefault(key, []).append(float(value))
             self.extra.setdefault("mean_mask", []).append(float(masked_mean(mask, frame_mask)))
             # where the noise goes: ImportantAug's premise is a lower mask on the speech
-            speech = speech_bins(spec_db, frame_mask)
-            other = (frame_mask[:, None, :] > 0) & ~speech
-            for key, region in (("mask_speech", speech), ("mask_other", other)):
+            for key, region in zip(("mask_speech", "mask_other"), regions(spec_db, frame_mask)):
                 if region.any():
                     self.extra.setdefault(key, []).append(float(mask[region].mean()))
         return loss
