@@ -206,3 +206,18 @@ def test_iaug_diagnose_prints_and_writes_the_report(toy_corpus, tmp_path, capsys
     capsys.readouterr()
     assert main([*args, "--manifest", str(tmp_path / "nothing.csv")]) == 1
     assert capsys.readouterr().err.strip() == f"iaug-diagnose: error: no such manifest: {tmp_path}/nothing.csv"
+
+
+def test_the_reports_diagnosis_is_reused_only_for_the_same_audio(toy_corpus, tmp_path, generator_ckpt):
+    from conftest import fake_kws_system
+    from iaug.cli.diagnose import cached_diagnosis
+
+    fake_kws_system(str(tmp_path / "exp"))
+    args = (str(tmp_path / "d.json"), str(tmp_path / "exp" / "baseline"),
+            f"{toy_corpus}/manifests/test.csv", f"{toy_corpus}/manifests/noise_dev.csv", generator_ckpt)
+    first = cached_diagnosis(*args)
+    assert first["manifest"] == args[2] and cached_diagnosis(*args) == first
+    wav = f"{toy_corpus}/wav/bed/spk5_nohash_0.wav"  # a test clip rebuilt in place
+    x, rate = sf.read(wav, dtype="float32")
+    sf.write(wav, 0.5 * x, rate, subtype="PCM_16")
+    assert cached_diagnosis(*args)["manifest_sha256"] != first["manifest_sha256"]

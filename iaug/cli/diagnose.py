@@ -32,11 +32,12 @@ def diagnose(recognizer, manifest, noise_csv, generator=None, hparams=None, snr_
         gen, gen_stft = generator_with_frontend(generator)
         if (gen_stft.n_fft, gen_stft.hop_length) != (stft.n_fft, stft.hop_length):
             raise ValueError(f"{generator} reads another STFT than {recognizer}")
+    listed = manifest
     if os.path.isdir(manifest):  # a folder in Speech Commands layout
         from iaug.dataio import folder_manifest
 
-        manifest = folder_manifest(manifest, system.task.labels)
-    data = audio_dataset(manifest, system.task)
+        listed = folder_manifest(manifest, system.task.labels)
+    data = audio_dataset(listed, system.task)
     report = generator_report(stft, system.brain.modules.recognizer, system.task, gen, data,
                               NoiseBank.from_csv(noise_csv), snr_db, device=device,
                               generator_stft=gen_stft if gen is not None else None)
@@ -50,11 +51,13 @@ def cached_diagnosis(out_json, recognizer, manifest, noise_csv, generator, snr_d
     manifest and the noise it was made with are unchanged."""
     from iaug.checkpoints import checkpoint_file
     from iaug.data.download import sha256_of
+    from iaug.evaluate import manifest_sha256
     from iaug.scoring import atomic_write
 
+    # the manifests' keys cover the audio they list, as scoring's reuse does
     key = {"recognizer_sha256": sha256_of(checkpoint_file(recognizer, "recognizer")),
            "generator_sha256": sha256_of(checkpoint_file(generator, "generator")),
-           "manifest_sha256": sha256_of(manifest), "noise_sha256": sha256_of(noise_csv),
+           "manifest_sha256": manifest_sha256(manifest), "noise_sha256": manifest_sha256(noise_csv),
            "snr_db": snr_db}
     if os.path.isfile(out_json):
         with open(out_json, encoding="utf-8") as f:
