@@ -13,6 +13,13 @@ means it to do:
   only and on the other bins only. A recognizer that breaks under noise
   around the speech and not on it reads its words from the near-silent bins:
   a generator trained against it learns to pour the noise onto the speech.
+* **Which way does stage A start?** The gradient of the recognizer's loss
+  with respect to the mask, at the all-ones mask (plain noise at the SNR),
+  averaged over the speech bins and over the others. Stage A lowers the mask
+  first where it is largest; a recognizer helped by more noise on the speech
+  (a negative gradient there) makes it paint the word's outline into the
+  noise. This needs only the recognizer, so a corpus can be judged before
+  a generator is trained on it.
 """
 
 import torch
@@ -73,7 +80,10 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
       (%) of utterances the recognizer gets wholly right (no token error);
     * ``sensitivity``: ``{"<snr>": {"speech": error %, "other": error %}}``, the
       recognizer's error with the noise at ``snr`` placed on the speech bins
-      only and on the other bins only (the same gain for both).
+      only and on the other bins only (the same gain for both);
+    * ``loss_gradient``: ``{"speech": g, "other": g}``, the mean over each
+      region's bins of d(loss per utterance) / d(mask), at the all-ones mask
+      and ``snr_db``.
 
     ``generator=None`` measures only the recognizer (accuracies and
     sensitivity). ``generator_stft``: the front-end the generator reads, when
@@ -92,6 +102,7 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
     wrong = {f"{snr:g}": {"speech": 0, "other": 0} for snr in sensitivity_snrs}
     sums = dict.fromkeys(["all", "all_n", "speech", "speech_n", "other", "other_n"], 0.0)
     energy_kept = energy_all = 0.0
+    grads = dict.fromkeys(["speech", "speech_n", "other", "other_n"], 0.0)
     total = 0
 
     def num_right(spec_db, frame_mask, batch):
@@ -125,6 +136,15 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
                 energy_all += added
         rng = torch.Generator(device).manual_seed(seed + i)
         noise = stft(noise_bank.to(device).sample(num, (spec.shape[-1] - 1) * stft.hop_length, rng))
+        with torch.enable_grad():
+            ones = torch.ones_like(spec_db, requires_grad=True)
+            noisy = spec + snr_gain(spec, noise, snr_db, frame_mask) * ones * noise
+            loss = task.loss(task.forward(modules, stft.db(noisy), frame_mask), batch) * num
+            (grad,) = torch.autograd.grad(loss, ones)
+        for region, key in ((speech, "speech"), (other, "other")):
+            s, n = _region_sums(grad, region)
+            grads[key] += s
+            grads[key + "_n"] += n
         for snr in sensitivity_snrs:
             gain = snr_gain(spec, noise, snr, frame_mask)
             for region, key in ((speech, "speech"), (other, "other")):
@@ -135,6 +155,7 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
         "acc_clean": 100.0 * correct["clean"] / total,
         "acc_unmasked_noise": 100.0 * correct["unmasked"] / total,
         "sensitivity": {snr: {k: 100.0 * v / total for k, v in w.items()} for snr, w in wrong.items()},
+        "loss_gradient": {k: grads[k] / max(grads[k + "_n"], 1.0) for k in ("speech", "other")},
         "num_utts": total,
     }
     if generator is not None:
@@ -171,4 +192,9 @@ def diagnostic_lines(report):
     lines.append(f"recognizer error: clean {100 - report['acc_clean']:.1f} %; " + "; ".join(
         f"noise at {snr} dB on the speech bins only {w['speech']:.1f} %, on the others only "
         f"{w['other']:.1f} %" for snr, w in report["sensitivity"].items()))
+    if "loss_gradient" in report:
+        g = report["loss_gradient"]
+        lean = "the speech" if g["speech"] > g["other"] else "the rest"
+        lines.append(f"d loss / d mask at plain noise: {g['speech']:.2e} per speech bin, "
+                     f"{g['other']:.2e} per other bin (stage A starts by protecting {lean})")
     return lines

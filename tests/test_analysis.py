@@ -125,6 +125,13 @@ def test_sensitivity_finds_the_region_a_recognizer_reads(toy_corpus, tmp_path):
         # noise where a recognizer does not read leaves every decision as it was
         assert report["speech"]["sensitivity"][snr]["other"] == clean["speech"]
         assert report["other"]["sensitivity"][snr]["speech"] == clean["other"]
+    # nor does the mask there move the loss much (the regions are not exactly
+    # the readers' bands: a frame of bin 32 falls out of the speech bins, the
+    # splatter of the edge frames into them)
+    grad = report["speech"]["loss_gradient"]
+    assert abs(grad["other"]) < 0.01 * abs(grad["speech"]), grad
+    grad = report["other"]["loss_gradient"]
+    assert abs(grad["speech"]) < abs(grad["other"]), grad
     assert "on the speech bins only" in diagnostic_lines(report["speech"])[0]
 
 
@@ -182,6 +189,11 @@ def test_stage_a_keeps_the_noise_off_what_the_recognizer_reads(toy_corpus, tmp_p
               train_loader_kwargs=hparams["train_dataloader_opts"],
               valid_loader_kwargs=hparams["valid_dataloader_opts"])
     bank = NoiseBank.from_csv(f"{toy_corpus}/manifests/noise_train.csv")
+    # the loss's gradient at plain noise already points the way stage A went
+    alone = generator_report(stft, reader, task, None, data, bank, batch_size=4)
+    grad = alone["loss_gradient"]
+    assert grad["speech"] > 100 * abs(grad["other"]), grad
+    assert "starts by protecting the speech" in diagnostic_lines(alone)[-1]
     report = generator_report(stft, reader, task, brain.modules.generator, data, bank, batch_size=4)
     assert protects_speech(report, margin=0.3), report
     assert report["mask_other"] > 0.9  # the log term: full noise where it costs nothing
@@ -197,8 +209,9 @@ def test_iaug_diagnose_prints_and_writes_the_report(toy_corpus, tmp_path, capsys
     args = ["--recognizer", str(tmp_path / "exp" / "baseline"), "--generator", generator_ckpt,
             "--noise_csv", f"{toy_corpus}/manifests/noise_dev.csv", "--out", str(tmp_path / "d.json")]
     assert main([*args, "--manifest", f"{toy_corpus}/manifests/test.csv"]) == 0
-    out = capsys.readouterr().out.splitlines()[-2:]
+    out = capsys.readouterr().out.splitlines()[-3:]
     assert out[0].startswith("mean noise mask: ") and out[1].startswith("recognizer error: clean ")
+    assert out[2].startswith("d loss / d mask at plain noise: ")
     report = json.load(open(tmp_path / "d.json"))
     assert report["num_utts"] == 4 and set(report["sensitivity"]) == {"10", "0"}
     assert main([*args, "--manifest", f"{toy_corpus}/wav"]) == 0  # a folder of <label>/*.wav

@@ -4,11 +4,15 @@ reads the words (:func:`iaug.analysis.generator_report`).
     iaug-diagnose --recognizer exp/synth_demo/baseline --generator exp/synth_demo/generator \\
         --manifest data/synth/manifests/test.csv --noise_csv data/synth/manifests/noise_dev.csv
 
+    iaug-diagnose --recognizer authors.pt --hparams egs/gsc_qut/kws/hparams/baseline.yaml \
+        --overrides "{data_dir: .}" --generator authors.pt --manifest FOLDER --noise_csv ...
+
 ``--recognizer`` is an experiment folder, or a checkpoint (the authors' ``.pt``)
 with ``--hparams`` that build it; ``--generator`` what ``iaug-plot`` takes
 (omit it to measure the recognizer alone). Prints the mask on the speech bins
-and elsewhere and the recognizer's error with noise on either region;
-``--out`` also writes the whole report as JSON.
+and elsewhere, the recognizer's error with noise on either region and which
+region its loss asks stage A to protect first; ``--out`` also writes the whole
+report as JSON.
 """
 
 import argparse
@@ -16,16 +20,19 @@ import json
 import os
 import sys
 
+import yaml
+
 
 def diagnose(recognizer, manifest, noise_csv, generator=None, hparams=None, snr_db=-12.5,
-             device="cpu"):
+             device="cpu", overrides=None):
     """The report of ``generator`` (or of the recognizer alone) on ``manifest``."""
     from iaug.analysis import generator_report
     from iaug.dataio import audio_dataset
     from iaug.evaluate import System, generator_with_frontend
     from iaug.mixing import NoiseBank
 
-    system = System("recognizer", recognizer, hparams_file=hparams, device=device).load_best()
+    system = System("recognizer", recognizer, hparams_file=hparams, overrides=overrides,
+                    device=device).load_best()
     stft = system.hparams["stft"]
     gen = None
     if generator is not None:
@@ -78,6 +85,8 @@ def main(argv=None):
     parser.add_argument("--recognizer", required=True)
     parser.add_argument("--generator")
     parser.add_argument("--hparams", help="builds the recognizer of a checkpoint file")
+    parser.add_argument("--overrides", default="", help="yaml overrides of those hparams "
+                        "(a recipe's need a data_dir, as iaug-eval's do)")
     parser.add_argument("--manifest", required=True,
                         help="utterances to measure on: a manifest, or a folder <label>/*.wav")
     parser.add_argument("--noise_csv", required=True, help="noise manifest (e.g. noise_dev.csv)")
@@ -93,9 +102,12 @@ def main(argv=None):
         from iaug.recipe import check_device
 
         check_device(args.device)
+        overrides = yaml.safe_load(args.overrides) or {}
+        if not isinstance(overrides, dict):
+            raise ValueError(f"--overrides: a yaml mapping, got {args.overrides!r}")
         report = diagnose(args.recognizer, args.manifest, args.noise_csv, args.generator,
-                          args.hparams, args.snr_db, args.device)
-    except (FileNotFoundError, ValueError, KeyError) as err:
+                          args.hparams, args.snr_db, args.device, overrides)
+    except (FileNotFoundError, ValueError, KeyError, yaml.YAMLError) as err:
         print(f"iaug-diagnose: error: {err}", file=sys.stderr)
         return 1
     print("\n".join(diagnostic_lines(report)))
