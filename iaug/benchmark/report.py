@@ -113,7 +113,7 @@ def frontend_section(table, fe, folder, out_dir):
     # ImportantAug itself under another dev choice: shown and tested, but not a
     # rival in the verdict (the same method; often the very same system)
     arm = {r.name: r.arm for r in table}
-    same_method = [r.name for r in table if r.arm == arm[FOCUS] and r.name != FOCUS]
+    same_method = [r.name for r in table if r.arm == arm.get(FOCUS) and r.name != FOCUS]
     noisy = [k for k in keys if k != "test"]
     value = {}
     for d in seed_dirs:
@@ -280,14 +280,14 @@ def main_protocol_section(table, fe, seeds, seed_dirs, value, per_seed_noisy, de
     main_rows = [r.name for r in table if r.multi != "same" and all((r.name, "test") in main[d] for d in ds)]
     for row in [f"multi:{r}" for r in own] + [f"main:{r}" for r in main_rows]:
         clean = [error_rate(of(d, row, "test")) for d in ds]
-        noisy_mean = [sum(error_rate(of(d, row, k)) for k in noisy) / len(noisy) for d in ds]
-        cells = [row, ci(clean), ci(noisy_mean)]
+        noisy_avg = [sum(error_rate(of(d, row, k)) for k in noisy) / len(noisy) for d in ds]
+        cells = [row, ci(clean), ci(noisy_avg)]
         if row == f"multi:{FOCUS}":
             cells += ["-"] * 4
         else:
             focus_clean = [value[(d, FOCUS, "test")] for d in ds]
             focus_noisy = [per_seed_noisy[(d, FOCUS)] for d in ds]
-            for group, a, b in ((["test"], focus_clean, clean), (noisy, focus_noisy, noisy_mean)):
+            for group, a, b in ((["test"], focus_clean, clean), (noisy, focus_noisy, noisy_avg)):
                 only_a, only_b, p = pooled_mcnemar(of, ds, f"multi:{FOCUS}", row, group)
                 cells += [f"{only_a} / {only_b}, p = {fmt_p(p)}", fmt_p(paired_t(a, b)[1])]
         md.append("| " + " | ".join(cells) + " |")
