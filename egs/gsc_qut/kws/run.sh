@@ -115,7 +115,8 @@ fi
 if run_stage 8 "peers (benchmark rows)"; then
   if [ "$peers" = true ]; then
     require baseline:2 generator:4
-    for arm in sb_augment specaugment importantaug_specaugment; do
+    peer_arms=$(python3 -m iaug.benchmark.rows benchmark_rows.yaml --arms --stage 8)
+    for arm in $peer_arms; do
       train train_recognizer.py hparams/$arm.yaml $arm
     done
   else
@@ -124,8 +125,8 @@ if run_stage 8 "peers (benchmark rows)"; then
 fi
 
 if run_stage 9 "evaluation -> $exp_dir/results.csv"; then
-  finished baseline noise importantaug importantaug_authorsgen null_importantaug binarized \
-           sb_augment specaugment importantaug_specaugment
+  arms=$(python3 -m iaug.benchmark.rows benchmark_rows.yaml --arms)  # the rows' arms, in stage order
+  finished $arms importantaug_authorsgen
   [ ${#systems[@]} -gt 0 ] || die "nothing trained in $exp_dir: run stages 2-8 first"
   eval_args=() report_args=() real_speech_task=labels
   if [ "$eval_authors" = true ]; then  # built from the baseline's hparams

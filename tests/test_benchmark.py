@@ -1,30 +1,90 @@
-"""The benchmark: presets over presets, the dev choice on
-clean + noisy dev, the paired test over seeds, the report made from committed
-files alone (and its verdict), and the tiny protocol end to end: one seed on
-both front-ends, committed bytes reproduced by a rerun from scratch."""
+"""The benchmark: its rows from the one rows file, presets over presets, the
+dev choice on clean + noisy dev, the paired test over seeds, the report made
+from committed files alone (and its verdict; the committed reports remade
+equal), and the tiny protocol end to end: one seed on both front-ends,
+committed bytes reproduced by a rerun from scratch."""
 
 import csv
 import gzip
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 
 import pytest
 
+from iaug.benchmark.collect import gzip_bytes, training_snr
+from iaug.benchmark.rows import dev_chosen, read_rows, variant_rows
+from iaug.benchmark.tables import snr_text
 from iaug.recipe import preset_overrides, read_preset
 from iaug.scoring import select_on_dev, table_scores, write_results
 from iaug.stats import paired_t
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 KWS = os.path.join(ROOT, "egs", "gsc_qut", "kws")
-V2 = os.path.join(KWS, "local", "benchmark_v2.py")
-sys.path.insert(0, os.path.join(KWS, "local"))
-import benchmark_v2  # noqa: E402
+ROWS_FILE = os.path.join(KWS, "benchmark_rows.yaml")
+TABLE = read_rows(ROWS_FILE)
+ROWS = [r for r, _ in variant_rows(TABLE)]
+MULTI_ROWS = [r for r, _ in variant_rows(TABLE, [-12.5, 15.0])]
+ENV = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
-ROWS = [r for r, _ in benchmark_v2.ROWS]
+
+def module(name, *args, **kwargs):
+    """``python3 -m iaug.benchmark.<name> ARGS`` of this checkout."""
+    return subprocess.run([sys.executable, "-m", f"iaug.benchmark.{name}", *args], capture_output=True,
+                          text=True, env=ENV, **kwargs)
+
+
+def report(results_dir, **kwargs):
+    return module("report", str(results_dir), "--rows", ROWS_FILE, **kwargs)
+
+
+def test_rows_for_the_shell_and_run_sh():
+    """The lines benchmark.sh trains from, and the arms run.sh trains
+    (stage 8) and scores (stage 9, in stage order)."""
+    lines = module("rows", ROWS_FILE, check=True).stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ROWS
+    assert "noise noise choose clean+noisy snr_db snr_candidates snr" in lines
+    assert "binarized_cleandev binarized choose clean q q_candidates q" in lines
+    assert "importantaug_paper importantaug set snr_db -12.5 importantaug_snr-12.5" in lines
+    assert "importantaug_specaugment importantaug_specaugment like snr_db importantaug importantaug_snr" in lines
+    assert module("rows", ROWS_FILE, "--multi", check=True).stdout.splitlines() == [
+        "baseline baseline train", "noise noise range", "importantaug importantaug range"]
+    assert module("rows", ROWS_FILE, "--arms", check=True).stdout.split() == [
+        "baseline", "noise", "importantaug", "null_importantaug", "binarized", "sb_augment", "specaugment",
+        "importantaug_specaugment"]
+    assert module("rows", ROWS_FILE, "--arms", "--stage", "8", check=True).stdout.split() == [
+        "sb_augment", "specaugment", "importantaug_specaugment"]
+    assert dev_chosen(TABLE) == ["noise", "importantaug", "binarized"]
+    # the rows are listed nowhere else (noise and importantaug are words of the logs too)
+    named = [r for r in ROWS if r not in ("baseline", "noise", "importantaug")]
+    for script, rows in (("benchmark.sh", named), ("run.sh", ["sb_augment", "specaugment"])):
+        with open(os.path.join(KWS, script), encoding="utf-8") as f:
+            code = [line.split("#")[0] for line in f]
+        assert [r for r in rows if any(re.search(rf"\b{r}\b", line) for line in code)] == [], script
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("noise_typo: {arm: noise, dve: clean}", "row noise_typo: unknown key dve"),
+    ("extra: {arm: specaugment_x}", "row extra: no arm file"),
+    ("extra: {arm: generator}", "row extra: arm generator has no row of its own"),
+    ("extra: {arm: null_importantaug, dev: clean}", "row extra: dev and set need a sweep of arm null_importantaug"),
+    ("extra: {arm: noise, dev: both}", "row extra: dev is clean or clean+noisy"),
+    ("extra: {arm: noise, set: {q: 5}}", "row extra: set names q, the sweep of noise is over snr_db"),
+    ("extra: {arm: importantaug, like: {snr_db: baseline}}", "like: baseline is no row chosen on dev"),
+    ("extra: {arm: noise, stage: 3}", "stage and sweep belong on the row named after its arm (noise)"),
+    ("extra: [1", "not valid yaml"),
+])
+def test_a_bad_rows_file_is_one_line(tmp_path, entry, message):
+    shutil.copytree(os.path.join(KWS, "hparams"), tmp_path / "hparams")
+    with open(ROWS_FILE, encoding="utf-8") as f:
+        (tmp_path / "rows.yaml").write_text(f.read() + entry + "\n")
+    proc = module("rows", str(tmp_path / "rows.yaml"))
+    assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "rows.yaml" in proc.stderr
 
 
 def test_preset_over_a_base_preset(tmp_path):
@@ -47,24 +107,23 @@ def test_bench_presets_same_rule_for_every_arm():
     for preset in ("bench", "bench_tiny"):
         p = os.path.join(hp, "presets", f"{preset}.yaml")
         arms = {arm: preset_overrides(p, os.path.join(hp, f"{arm}.yaml"))
-                for arm in ("noise", "generator", "importantaug", "null_importantaug", "binarized",
-                            "sb_augment", "specaugment", "importantaug_specaugment")}
+                for arm in [r.arm for r in TABLE if r.arm == r.name != "baseline"] + ["generator"]}
+        assert len(arms) == 8
         rules = {(o["number_of_epochs"], o["patience"]) for o in arms.values()}
         assert len(rules) == 1, (preset, arms)
         assert -12.5 in arms["importantaug"]["snr_candidates"]
 
 
 def test_training_snr_reads_an_snr_or_a_range(tmp_path):
-    import benchmark
     for name, text, snr, shown in (("one", "snr_db: -12.5\n", -12.5, "-12.5"),
                                    ("range", "snr_db:\n- -12.5\n- 15\n", [-12.5, 15.0], "-12.5 to 15")):
         (tmp_path / name).mkdir()
         (tmp_path / name / "hyperparams.yaml").write_text(
             text + "noise_mixer: !new:iaug.mixing.NoiseMixer\n    snr_db: !ref <snr_db>\n")
-        assert benchmark.training_snr(str(tmp_path / name)) == snr
-        assert benchmark.snr_text(snr) == shown
+        assert training_snr(str(tmp_path / name)) == snr
+        assert snr_text(snr) == shown
     with pytest.raises(SystemExit, match="no top-level snr_db: pass --snr_db"):
-        benchmark.training_snr(str(tmp_path))
+        training_snr(str(tmp_path))
 
 
 def fake_system(folder, dev_error, dev_loss):
@@ -105,7 +164,7 @@ def write_fake_seed(folder, seed, wrong, snr_range=None, rows=None, corpus=None)
     columns, if not the protocol's rows; ``corpus``: the corpus build's hash
     in timing.json."""
     os.makedirs(folder)
-    rows = rows or (ROWS if snr_range is None else benchmark_v2.MULTI_ROWS)
+    rows = rows or (ROWS if snr_range is None else MULTI_ROWS)
     sets = ["test", "qut_snr0", "qut_snr20"]
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
@@ -114,7 +173,7 @@ def write_fake_seed(folder, seed, wrong, snr_range=None, rows=None, corpus=None)
         for i in range(200):
             w.writerow([f"u{i:03d}", k, "yes", *("no" if wrong[r](i, k) else "yes" for r in rows)])
     with open(os.path.join(folder, "decisions.csv.gz"), "wb") as f:
-        f.write(benchmark_v2.gzip_bytes(out.getvalue()))
+        f.write(gzip_bytes(out.getvalue()))
     choice = {"chosen": "x", "criterion": "c", "scores": {"x": [1.0, 0.1], "y": [2.0, 0.2]}}
     record = {"protocol": "v2", "frontend": "paper", "seed": seed, "preset": "bench.yaml", "max_epochs": 3,
               "patience": 1, "baseline": {"number_of_epochs": 8, "patience": 8},
@@ -122,9 +181,9 @@ def write_fake_seed(folder, seed, wrong, snr_range=None, rows=None, corpus=None)
                             "acc_unmasked_noise": 20.0, "acc_masked_noise": 60.0, "num_utts": 10,
                             "snr_db": -12.5},
               "test_sets": sets, "num_utts": {k: 200 for k in sets},
-              "rows": {r: {"system": r, "dev_choice": how} for r, how in benchmark_v2.row_choices(snr_range)},
+              "rows": {r: {"system": r, "dev_choice": how} for r, how in variant_rows(TABLE, snr_range)},
               "systems": {r: {"epochs": 2, "best_epoch": 1, "hit_max": False} for r in rows + ["generator"]},
-              "dev_choices": {c: {"clean": choice, "clean+noisy": choice} for c in benchmark_v2.CHOICES},
+              "dev_choices": {c: {"clean": choice, "clean+noisy": choice} for c in dev_chosen(TABLE)},
               "dev_scores": {"importantaug_snr5": {"dev": 10.0, "dev_snr0": 30.0},
                              "noise_snr5": {"dev": 12.0 + seed, "dev_snr0": 30.0}}}
     if snr_range is not None:
@@ -138,7 +197,7 @@ def write_fake_seed(folder, seed, wrong, snr_range=None, rows=None, corpus=None)
 
 
 def test_report_verdict_from_committed_files(tmp_path):
-    results = tmp_path / "bench_v2"
+    results = tmp_path / "benchmark"
     # ImportantAug clearly best everywhere on `paper`; no different from the others on `stable`
     good = {r: (lambda i, k, s=0: i < 40 + 5 * (k != "test")) for r in ROWS}
     good["importantaug"] = lambda i, k: i < 10
@@ -152,7 +211,7 @@ def test_report_verdict_from_committed_files(tmp_path):
     # paper seed 5 resumed after a stop: its run time (the last part's) is not a whole run's
     (results / "paper" / "seed5" / "timing.json").write_text(
         json.dumps({"wall_s": {r: 60.0 for r in ROWS}, "run_wall_s": 600, "resumed": True}))
-    out = subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True)
+    out = report(str(results))
     assert out.returncode == 0, out.stderr
     md = (results / "report.md").read_text()
     assert "ImportantAug (`importantaug`) **wins** on front-end `paper`" in md
@@ -170,7 +229,7 @@ def test_report_verdict_from_committed_files(tmp_path):
     few = tmp_path / "few"
     for seed in (1, 2, 3):
         shutil.copytree(results / "paper" / f"seed{seed}", few / "paper" / f"seed{seed}")
-    subprocess.run([sys.executable, V2, "report", str(few)], capture_output=True, text=True, check=True)
+    report(str(few), check=True)
     assert ("ImportantAug (`importantaug`) **leads** (not decided: 3 of the 5 seeds a verdict needs) "
             "on front-end `paper`") in (few / "report.md").read_text()
     # the mask alone: the same SNR with and without it (dev sweep; -12.5 dB rows on test)
@@ -186,7 +245,7 @@ def test_report_verdict_from_committed_files(tmp_path):
     again = tmp_path / "copy"
     shutil.copytree(results, again)
     os.remove(again / "report.md")
-    subprocess.run([sys.executable, V2, "report", str(again)], check=True, capture_output=True)
+    report(str(again), check=True)
     assert (again / "report.md").read_text() == md
 
 
@@ -197,16 +256,16 @@ def test_multi_condition_report_from_committed_files(tmp_path):
     (ImportantAug against conventional noise, the same range), no dev-choice
     table; a seed of another setting in the same folder is named, never mixed
     in."""
-    results = tmp_path / "bench_v2_multi"
+    results = tmp_path / "benchmark_multi"
     wrong = {"baseline": lambda i, k: i < 40, "noise": lambda i, k: i < 30 + 5 * (k != "test"),
              "null_importantaug": lambda i, k: i < 100, "importantaug": lambda i, k: i < 20}
     for seed in (1, 2, 3, 4, 5):
         write_fake_seed(results / "paper" / f"seed{seed}", seed,
                         {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in wrong.items()},
                         snr_range=[-12.5, 15.0],
-                        rows=[*benchmark_v2.MULTI_ROWS, "null_importantaug"] if seed == 1 else None,
+                        rows=[*MULTI_ROWS, "null_importantaug"] if seed == 1 else None,
                         corpus="ab" * 32 if seed < 3 else None)
-    out = subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True)
+    out = report(str(results))
     assert out.returncode == 0, out.stderr
     md = (results / "report.md").read_text()
     assert "Multi-condition variant: the generator (stage A) and every row but the baseline trained with " \
@@ -221,17 +280,17 @@ def test_multi_condition_report_from_committed_files(tmp_path):
     assert "| -12.5 to 15 | test (clean) | 10.00 ± 0.00 | 15.00 ± 0.00 | -5.00 | 5 of 5 |" in md
     assert "| -12.5 to 15 | test, noisy mean | 10.00 ± 0.00 | 17.50 ± 0.00 | -7.50 | 5 of 5 |" in md
     assert "### Dev choices" not in md and "dev noise (training noise types) at -12.5 to 15 dB" in md
-    assert "No seed of these in `bench_v2/paper/` beside this folder: nothing to compare." in md
+    assert "No seed of these in `benchmark/paper/` beside this folder: nothing to compare." in md
     # beside the main protocol's seeds 1-3 (the same baselines; its ImportantAug at 25 % error)
     for seed in (1, 2, 3):
         main = {r: (lambda i, k: i < 30) for r in ROWS}
         main.update(baseline=wrong["baseline"], importantaug=lambda i, k: i < 50)
-        write_fake_seed(tmp_path / "bench_v2" / "paper" / f"seed{seed}", seed,
+        write_fake_seed(tmp_path / "benchmark" / "paper" / f"seed{seed}", seed,
                         {r: (lambda i, k, f=f, seed=seed: f((i + seed) % 200, k)) for r, f in main.items()},
                         corpus="ab" * 32 if seed == 1 else "cd" * 32)
-    subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True, check=True)
+    report(str(results), check=True)
     md = (results / "report.md").read_text()
-    assert "Seeds 1, 2, 3 of `bench_v2/paper/`. The baseline has the same seed and settings in both, so on " \
+    assert "Seeds 1, 2, 3 of `benchmark/paper/`. The baseline has the same seed and settings in both, so on " \
            "the same build of the corpus it is the same system: right and wrong on the same utterances in 9 of " \
            "the 9 (seed, test set) pairs; the same corpus build in 1 of the 2 seeds where both record it " \
            "(not recorded: 1)." in md
@@ -240,24 +299,26 @@ def test_multi_condition_report_from_committed_files(tmp_path):
     assert "| main:noise | 15.00 ± 0.00 | 15.00 ± 0.00 | 30 / 0, p = " in md
     # a main-protocol seed among them: one line naming it
     write_fake_seed(results / "paper" / "seed6", 6, {r: (lambda i, k: i < 40) for r in ROWS})
-    out = subprocess.run([sys.executable, V2, "report", str(results)], capture_output=True, text=True)
+    out = report(str(results))
     assert out.returncode != 0 and "seed6 was trained with SNR range None" in out.stderr
     assert "Traceback" not in out.stderr
 
 
 def remade_report(name, tmp_path):
     """The report of the committed folder results/<name>, remade from its
-    seeds in a copy; it must be the committed report.md."""
+    seeds in a copy; it must be the committed report.md byte for byte, but
+    for the command line it names: a copy outside the recipe shows its
+    folder as RESULTS_DIR there, put back as results/<name>."""
     committed_dir = os.path.join(KWS, "results", name)
     copy = tmp_path / name
     for fe in os.listdir(committed_dir):
         if os.path.isdir(os.path.join(committed_dir, fe)):
             shutil.copytree(os.path.join(committed_dir, fe), copy / fe)
-    out = subprocess.run([sys.executable, V2, "report", str(copy)], capture_output=True, text=True)
+    out = report(str(copy))
     assert out.returncode == 0, out.stderr
     made = (copy / "report.md").read_text().replace("report RESULTS_DIR", f"report results/{name}")
     with open(os.path.join(committed_dir, "report.md"), encoding="utf-8") as f:
-        assert f.read() == made, f"results/{name}/report.md is stale: remake it (benchmark_v2.py report)"
+        assert f.read() == made, f"results/{name}/report.md is stale: remake it (python3 -m iaug.benchmark.report)"
     return made
 
 
@@ -268,13 +329,13 @@ def test_committed_report_is_current_and_results_md_quotes_it(tmp_path):
     is a line of one of them, and the verdict and the mean error table of
     every front-end are quoted (the section opens with the main protocol's),
     so neither can go stale."""
-    made = remade_report("bench_v2", tmp_path)
+    made = remade_report("benchmark", tmp_path)
     report_lines = set(made.splitlines())
     required = []
-    for name in ("bench_v2", "bench_v2_multi"):
-        if name == "bench_v2_multi" and not os.path.isdir(os.path.join(KWS, "results", name)):
+    for name in ("benchmark", "benchmark_multi"):
+        if name == "benchmark_multi" and not os.path.isdir(os.path.join(KWS, "results", name)):
             continue
-        text = made if name == "bench_v2" else remade_report(name, tmp_path)
+        text = made if name == "benchmark" else remade_report(name, tmp_path)
         report_lines |= set(text.splitlines())
         verdicts = [line for line in text.splitlines() if line.startswith("ImportantAug (`importantaug`) **")]
         means = [table.split("\n\n")[1] for table in text.split("### Error rate (%)\n")[1:]]
@@ -304,7 +365,7 @@ def tiny_corpus(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_benchmark_v2_tiny_one_seed(tmp_path, tiny_corpus):
+def test_benchmark_tiny_one_seed(tmp_path, tiny_corpus):
     """Seed 1 on both front-ends (run B) and, at the same time, the same seed
     on the paper front-end from scratch in another experiment folder (run A):
     A's committed files must be B's bytes."""
@@ -363,7 +424,7 @@ def test_benchmark_v2_tiny_one_seed(tmp_path, tiny_corpus):
     copy = str(tmp_path / "copy")
     shutil.copytree(results, copy)
     os.remove(os.path.join(copy, "report.md"))
-    proc = subprocess.run([sys.executable, V2, "report", copy], capture_output=True, text=True)
+    proc = report(copy)
     assert proc.returncode == 0, proc.stderr
     assert open(os.path.join(copy, "report.md")).read() == md
 
@@ -376,7 +437,7 @@ def test_benchmark_v2_tiny_one_seed(tmp_path, tiny_corpus):
 
 
 @pytest.mark.slow
-def test_benchmark_v2_multi_condition_tiny(tmp_path, tiny_corpus):
+def test_benchmark_multi_condition_tiny(tmp_path, tiny_corpus):
     """The multi-condition variant end to end (tiny): the generator and every
     noise row trained with the SNR range, committed apart with the range in
     seed.json, and its report; a bad range is one line."""
@@ -396,9 +457,9 @@ def test_benchmark_v2_multi_condition_tiny(tmp_path, tiny_corpus):
     folder = tmp_path / "results" / "stable" / "seed1"
     record = json.loads((folder / "seed.json").read_text())
     assert record["snr_range"] == [-12.5, 15.0] and record["generator"]["snr_db"] == [-12.5, 15.0]
-    assert record["dev_choices"] == {} and sorted(record["rows"]) == sorted(benchmark_v2.MULTI_ROWS)
+    assert record["dev_choices"] == {} and sorted(record["rows"]) == sorted(MULTI_ROWS)
     with gzip.open(folder / "decisions.csv.gz", "rt") as f:
-        assert f.readline().strip().split(",") == ["ID", "set", "reference", *benchmark_v2.MULTI_ROWS]
+        assert f.readline().strip().split(",") == ["ID", "set", "reference", *MULTI_ROWS]
     md = (tmp_path / "results" / "report.md").read_text()
     assert "Multi-condition variant" in md and "| -12.5 to 15 | test (clean) |" in md
     assert "resumed" not in json.loads((folder / "timing.json").read_text())
@@ -424,8 +485,6 @@ def test_noisy_dev_of_manifests_pointing_elsewhere_is_one_line(tmp_path):
     (m / "dev.csv").write_text(header + "a,1.0,/elsewhere/speech_commands/yes/a.wav,yes,a\n")
     (m / "noise_dev.csv").write_text(header + "n,1.0,/elsewhere/noise/n.wav,noise,n\n")
     (m / "noisy" / "qut_snr0.csv").write_text(header)
-    proc = subprocess.run([sys.executable, V2, "noisy_dev", "--data_dir", str(tmp_path / "d"),
-                           "--out", str(tmp_path / "out")], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": ROOT}, timeout=120)
+    proc = module("noisy_dev", "--data_dir", str(tmp_path / "d"), "--out", str(tmp_path / "out"), timeout=120)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "/elsewhere/speech_commands/yes/a.wav, outside" in proc.stderr and "--stage 1" in proc.stderr

@@ -1,10 +1,12 @@
-"""The benchmark report's tables over seeds (local/benchmark_v2.py uses
-them): mean and 95 % CI per row and test set, relative error reductions,
-exact McNemar tests pooled over seeds, what a seed's generator learned, the
-error-against-SNR figure."""
+"""The benchmark report's tables over seeds: a committed seed's decisions,
+mean and 95 % CI per row and test set, relative error reductions, exact
+McNemar tests pooled over seeds, the error-against-SNR figure."""
 
+import csv
+import gzip
+import json
 import os
-import sys
+from collections import defaultdict
 
 import matplotlib
 
@@ -15,37 +17,45 @@ from iaug.scoring import relative_reduction  # noqa: E402
 from iaug.stats import mcnemar, mean_ci  # noqa: E402
 
 
+def read_seed(folder):
+    """(seed.json, timing.json or {}, {(row, set): {utterance: right?}}) of a committed seed."""
+    with open(os.path.join(folder, "seed.json"), encoding="utf-8") as f:
+        record = json.load(f)
+    timing = {}
+    if os.path.isfile(os.path.join(folder, "timing.json")):
+        with open(os.path.join(folder, "timing.json"), encoding="utf-8") as f:
+            timing = json.load(f)
+    decisions = defaultdict(dict)
+    with gzip.open(os.path.join(folder, "decisions.csv.gz"), "rt", encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = header[3:]
+        for line in reader:
+            uid, key, ref = line[:3]
+            for row, hyp in zip(rows, line[3:]):
+                decisions[(row, key)][uid] = hyp == ref
+    return record, timing, decisions
 
-def set_key(row):
-    return row["test_set"] if row["snr_db"] == "" else f"{row['test_set']}_snr{row['snr_db']}"
+
+def error_rate(decisions):
+    """% wrong of {utterance: right?}."""
+    return 100.0 * sum(not v for v in decisions.values()) / len(decisions)
 
 
-def training_snr(folder):
-    """The stage-A SNR (or SNR range) in the hyperparams.yaml SpeechBrain saved in ``folder``."""
-    from iaug.recipe import saved_hparams
+def ci(values):
+    """Mean ± 95 % CI half-width over seeds, as the tables show it (no ± for one seed)."""
+    m, h = mean_ci(values)
+    return f"{m:.2f}" + ("" if h != h else f" ± {h:.2f}")
 
-    snr = saved_hparams(folder).get("snr_db")
-    if snr is None:
-        sys.exit(f"{folder}/hyperparams.yaml has no top-level snr_db: pass --snr_db")
-    return [float(x) for x in snr] if isinstance(snr, list) else float(snr)
+
+def fmt_p(p):
+    """A p-value as the tables show it (- where there is none)."""
+    return "-" if p != p else f"{p:.3g}"
 
 
 def snr_text(snr_db):
     """An SNR or an SNR range (one SNR per utterance drawn in it), for the text."""
     return f"{snr_db[0]:g} to {snr_db[1]:g}" if isinstance(snr_db, (list, tuple)) else f"{snr_db:g}"
-
-
-def decisions(seed_dir, system, key):
-    """{utterance: right?} from iaug-eval's saved decisions, or None where there are none."""
-    from iaug.evaluate import read_decisions
-
-    path = os.path.join(seed_dir, system, "eval", f"{key}.csv")
-    return read_decisions(path) if os.path.isfile(path) else None
-
-
-def sort_set_keys(keys):
-    """Clean ``test`` first, then the noisy sets by SNR."""
-    return sorted(keys, key=lambda k: (k != "test", float(k.rsplit("snr", 1)[1]) if "snr" in k else 0.0))
 
 
 def seed_stats(value, seeds, systems, keys):
@@ -119,48 +129,6 @@ def pooled_mcnemar(decisions_of, seeds, a_system, b_system, keys):
             a += [da[i] for i in ids]
             b += [db[i] for i in ids]
     return mcnemar(a, b) if a else (0, 0, float("nan"))
-
-
-def generator_lines(name, snr_db, reports):
-    """Markdown: what a generator learned, mean ± CI over seeds' reports."""
-    md = ["", f"What `{name}` learned (dev set, dev noise at {snr_text(snr_db)} dB, frozen "
-          f"baseline of the same seed; mean ± 95 % CI over {len(reports)} seeds)", "",
-          "| measure | value |", "|---|---|"]
-    for key in [k for k in ("mean_mask", "mask_speech", "mask_other", "noise_energy_share",
-                            "acc_clean", "acc_unmasked_noise", "acc_masked_noise")
-                if all(k in r for r in reports)]:
-        m, h = mean_ci([r[key] for r in reports])
-        md.append(f"| {key} | {m:.3f} ± {h:.3f} |" if len(reports) > 1 else f"| {key} | {m:.3f} |")
-    return md
-
-
-class GeneratorAnalysis:
-    """What a seed's generators learned (:func:`iaug.analysis.generator_report`):
-    dev set, dev noise (the training noise types), the seed's frozen baseline."""
-
-    def __init__(self, data_dir):
-        from iaug.mixing import NoiseBank  # torch and SpeechBrain: only where a generator is analysed
-
-        self.data_dir = data_dir
-        self.bank = NoiseBank.from_csv(os.path.join(data_dir, "manifests", "noise_dev.csv"))
-        self.baselines = {}
-
-    def report(self, seed_dir, name, snr_db=None):
-        """(report dict, SNR) of generator ``<seed_dir>/<name>`` (default SNR:
-        the one it was trained at)."""
-        from iaug.analysis import generator_report
-        from iaug.dataio import audio_dataset
-        from iaug.evaluate import System, generator_with_frontend
-
-        if seed_dir not in self.baselines:
-            self.baselines[seed_dir] = System("baseline", os.path.join(seed_dir, "baseline")).load_best()
-        base = self.baselines[seed_dir]
-        gen, stft = generator_with_frontend(os.path.join(seed_dir, name))
-        if snr_db is None:
-            snr_db = training_snr(os.path.join(seed_dir, name))
-        dev = audio_dataset(os.path.join(self.data_dir, "manifests", "dev.csv"), base.task)
-        return generator_report(stft, base.brain.modules.recognizer, base.task, gen, dev,
-                                self.bank, snr_db), snr_db
 
 
 def snr_figure(stats, systems, noisy, out_png):
