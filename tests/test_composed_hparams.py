@@ -16,6 +16,7 @@ first differences. After an intended change, rewrite the record:
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -180,6 +181,23 @@ def golden():
 
 ALL_ARMS = [(recipe, arm) for recipe in RECIPES for arm in arms(recipe)]
 
+# Settings the record holds that an arm no longer has, and must not: the
+# SpecAugment-style masking every KWS arm built and only three applied
+# (blocks/spec_masking.yaml), and the SNR candidates of arms no stage sweeps,
+# once inherited through another arm.
+MASKING = ("spec_masking", "time_mask_width", "freq_mask_width")
+VANISHED = {
+    **{f"kws/{arm}": MASKING for arm in ("baseline", "noise", "importantaug", "binarized")},
+    "kws/generator": (*MASKING, "snr_candidates"),
+    "kws/null_importantaug": (*MASKING, "snr_candidates"),
+    **{f"asr/{arm}": ("snr_candidates",) for arm in ("generator", "importantaug", "null_importantaug")},
+}
+
+
+def setting(path):
+    """The top-level setting a described path is part of."""
+    return re.split(r"[.[]", path, maxsplit=1)[0]
+
 
 def test_every_arm_is_recorded():
     assert sorted(golden()) == sorted(f"{r}/{a}" for r, a in ALL_ARMS)
@@ -187,7 +205,9 @@ def test_every_arm_is_recorded():
 
 @pytest.mark.parametrize("recipe,arm", ALL_ARMS, ids=[f"{r}/{a}" for r, a in ALL_ARMS])
 def test_arm_composes_as_recorded(recipe, arm):
-    recorded = expand(golden()[f"{recipe}/{arm}"])
+    vanished = VANISHED.get(f"{recipe}/{arm}", ())
+    recorded = {name: {p: v for p, v in description.items() if setting(p) not in vanished}
+                for name, description in expand(golden()[f"{recipe}/{arm}"]).items()}
     assert list(recorded) == [name for name, _, _ in configurations(recipe)]
     failures = []
     for name, preset, extra in configurations(recipe):
