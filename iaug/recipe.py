@@ -5,9 +5,12 @@ Command line: ``python train_x.py hparams.yaml [--preset PRESET.yaml]
 
 An hparams file may name a ``base:`` file (a path relative to it): it then
 holds only what differs from its base, and is read as the base with its own
-keys laid over it (mappings merged key by key, anything else replaced). An
-arm of a recipe is such a file over the recipe's ``baseline.yaml``; bases
-may chain.
+keys laid over it (mappings merged key by key, anything else replaced; a key
+set to ``!remove`` is taken out of the base). An arm of a recipe is such a
+file over the recipe's ``baseline.yaml``; bases may chain. ``base:`` may also
+be a list, ``[baseline.yaml, blocks/noise_training.yaml]``: the first base
+with each further one laid over it, in order, then the file's own keys; a
+block is a file of settings several arms share, with no base of its own.
 
 A preset is a yaml mapping of overrides: its top-level keys apply to every
 hparams file, the entries of its ``per_file:`` section, named after an hparams
@@ -149,15 +152,22 @@ def _tag(node):
     return getattr(getattr(node, "tag", None), "value", None)
 
 
-def _lay_over(tree, top):
-    """``top``'s keys laid over ``tree``: a mapping over a mapping is merged
-    key by key unless it names another class (another ``!new:`` tag);
-    anything else is replaced."""
+REMOVE_TAG = "!remove"
+
+
+def _lay_over(tree, top, name="overrides"):
+    """``top``'s keys (from ``name``) laid over ``tree``: a mapping over a
+    mapping is merged key by key unless it names another class (another
+    ``!new:`` tag); ``!remove`` takes the key out; anything else is replaced."""
     for key, value in top.items():
         old = tree.get(key)
-        if (isinstance(value, dict) and isinstance(old, dict)
+        if _tag(value) == REMOVE_TAG:
+            if key not in tree:
+                raise SystemExit(f"{name}: '{key}: {REMOVE_TAG}' names no setting of its base")
+            del tree[key]
+        elif (isinstance(value, dict) and isinstance(old, dict)
                 and _tag(value) in (None, _tag(old))):
-            _lay_over(tree[key], value)
+            _lay_over(tree[key], value, name)
         else:
             tree[key] = value
     return tree
@@ -181,10 +191,17 @@ def compose(hparams_file):
     base = tree.pop(BASE_KEY, None)
     if base is None:
         return tree
-    base_file = os.path.join(os.path.dirname(hparams_file), base)
-    if not os.path.isfile(base_file):
-        raise SystemExit(f"{hparams_file}: base file {base_file} not found")
-    return _lay_over(compose(base_file), tree)
+    names = base if isinstance(base, list) else [base]
+    if not names:
+        raise SystemExit(f"{hparams_file}: base: [] names no file")
+    merged = None
+    for name in names:
+        base_file = os.path.join(os.path.dirname(hparams_file), name)
+        if not os.path.isfile(base_file):
+            raise SystemExit(f"{hparams_file}: base file {base_file} not found")
+        part = compose(base_file)
+        merged = part if merged is None else _lay_over(merged, part, base_file)
+    return _lay_over(merged, tree, hparams_file)
 
 
 # Top-level settings the code reads by name (iaug.recipe, iaug.brains,

@@ -4,6 +4,7 @@ that define it."""
 
 import io
 import os
+import re
 
 import pytest
 import ruamel.yaml
@@ -14,18 +15,20 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "egs")
 KWS, ASR, DIGITS = (os.path.join(ROOT, *p, "hparams") for p in
                     (("gsc_qut", "kws"), ("librispeech", "asr"), ("gsc_qut", "digits")))
 
-NOISE = {"output_folder", "init_recognizer", "snr_db", "snr_candidates", "noise_csv", "noise_bank",
-         "per_utterance_gain", "noise_mixer"}
+NOISE = {"output_folder", "init_recognizer", "snr_db", "noise_csv", "noise_bank", "per_utterance_gain",
+         "noise_mixer"}
 IA = NOISE | {"init_generator", "generator", "modules", "init_from", "frozen"}
 GEN = IA | {"mask_clip", "loss_weights", "checkpointer"}
-MASKING = {"output_folder", "init_recognizer", "spec_augment"}
+SPEC = {"time_mask_width", "freq_mask_width", "spec_masking", "spec_augment"}
+MASKING = {"output_folder", "init_recognizer"} | SPEC
 ARMS = {
-    (KWS, "noise"): NOISE, (KWS, "null_importantaug"): NOISE, (KWS, "importantaug"): IA,
-    (KWS, "binarized"): IA | {"q", "q_candidates"}, (KWS, "generator"): GEN,
+    (KWS, "noise"): NOISE | {"snr_candidates"}, (KWS, "null_importantaug"): NOISE,
+    (KWS, "importantaug"): IA | {"snr_candidates"},
+    (KWS, "binarized"): IA | {"snr_candidates", "q", "q_candidates"}, (KWS, "generator"): GEN,
     (KWS, "specaugment"): MASKING, (KWS, "sb_augment"): MASKING | {"noise_csv", "wav_augment"},
-    (KWS, "importantaug_specaugment"): IA | {"spec_augment"},
-    (ASR, "noise"): NOISE, (ASR, "null_importantaug"): NOISE, (ASR, "importantaug"): IA,
-    (ASR, "generator"): GEN,
+    (KWS, "importantaug_specaugment"): IA | {"snr_candidates"} | SPEC,
+    (ASR, "noise"): NOISE | {"snr_candidates"}, (ASR, "null_importantaug"): NOISE,
+    (ASR, "importantaug"): IA, (ASR, "generator"): GEN,
     (DIGITS, "importantaug"): {"output_folder", "init_recognizer", "init_generator", "noise_csv",
                                "snr_db", "wav_augment"},
 }
@@ -51,15 +54,49 @@ def test_arm_differs_from_baseline_only_where_it_is_that_arm(folder, arm):
     assert differing(tree(os.path.join(folder, f"{arm}.yaml")), baseline) == ARMS[(folder, arm)]
 
 
-@pytest.mark.parametrize("folder,arm", sorted(ARMS), ids=lambda x: os.path.basename(str(x)))
-def test_arm_file_restates_nothing_of_its_base(folder, arm):
-    path = os.path.join(folder, f"{arm}.yaml")
+def own_keys(path):
     with open(path) as f:
         own = ruamel.yaml.YAML().load(f)
-    base = tree(os.path.join(folder, own.pop("base")))
+    base = own.pop("base", None)
+    return own, [base] if isinstance(base, str) else base or []
+
+
+@pytest.mark.parametrize("folder,arm", sorted(ARMS), ids=lambda x: os.path.basename(str(x)))
+def test_arm_file_restates_nothing_of_its_base(folder, arm, tmp_path):
+    own, bases = own_keys(os.path.join(folder, f"{arm}.yaml"))
+    bases_only = tmp_path / "bases.yaml"
+    bases_only.write_text(f"base: {[os.path.join(folder, b) for b in bases]}\n")
+    base = tree(str(bases_only))
     for key, value in own.items():
         if key in base and not isinstance(value, dict):
             assert dump(value) != dump(base[key]), f"{arm}.yaml repeats its base's {key}"
+
+
+@pytest.mark.parametrize("folder", [KWS, ASR, DIGITS])
+def test_arms_are_at_most_two_bases_from_the_baseline(folder):
+    # an arm over baseline.yaml, or over a method file over baseline.yaml; the
+    # blocks its base list adds hold settings only, no base of their own
+    def chain(name):
+        _, bases = own_keys(os.path.join(folder, name))
+        if not bases:
+            return [name]
+        for block in bases[1:]:
+            assert block.startswith("blocks/") and not own_keys(os.path.join(folder, block))[1], name
+        return [name, *chain(bases[0])]
+
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".yaml") and name != "data.yaml":
+            assert chain(name)[-1] == "baseline.yaml" and len(chain(name)) <= 3, chain(name)
+
+
+def test_base_list_and_remove(tmp_path):
+    (tmp_path / "a.yaml").write_text("x: 1\ny: {p: 1, q: 2}\nz: 3\n")
+    (tmp_path / "b.yaml").write_text("x: 2\ny: {q: 5}\n")
+    (tmp_path / "arm.yaml").write_text("base: [a.yaml, b.yaml]\ny:\n    p: !remove\nz: !remove\n")
+    assert dict(tree(str(tmp_path / "arm.yaml"))) == {"x": 2, "y": {"q": 5}}
+    (tmp_path / "typo.yaml").write_text("base: a.yaml\nw: !remove\n")
+    with pytest.raises(SystemExit, match="typo.yaml: 'w: !remove' names no setting of its base"):
+        composed_yaml(str(tmp_path / "typo.yaml"))
 
 
 def test_unknown_override_is_named(tmp_path):
@@ -116,8 +153,11 @@ def test_bad_settings_are_named_before_any_work(tmp_path):
 
 @pytest.mark.parametrize("folder", [KWS, ASR, DIGITS])
 def test_every_setting_is_used(folder):
+    # nothing built or set that the arm does not use; a `<key>` in a comment
+    # is no use of it
     from iaug.recipe import unused_settings
 
     for name in sorted(os.listdir(folder)):
         if name.endswith(".yaml") and name != "data.yaml":
-            assert unused_settings(composed_yaml(os.path.join(folder, name))) == [], name
+            text = re.sub(r"(?m)(^|\s)#.*$", "", composed_yaml(os.path.join(folder, name)))
+            assert unused_settings(text) == [], name
