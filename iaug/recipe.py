@@ -221,7 +221,8 @@ def unused_settings(text):
     from speechbrain.core import RunOptions
 
     keys = set(ruamel.yaml.YAML().load(text) or {})
-    referred = set(re.findall(r"<([A-Za-z_]\w*)", text))
+    # a <key> named in a comment is not a use
+    referred = set(re.findall(r"<([A-Za-z_]\w*)", re.sub(r"(?m)(^|\s)#.*$", "", text)))
     return sorted(keys - referred - READ_BY_CODE - set(RunOptions().as_dict()))
 
 
