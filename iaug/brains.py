@@ -75,9 +75,8 @@ class _ImportanceBrain(sb.Brain):
         if not (self.distributed_launch and self.shards_eval) or any(
                 opts.get(k) for k in ("shuffle", "sampler", "batch_sampler", "drop_last")):
             return opts
-        opts = dict(opts)
+        opts = {k: v for k, v in opts.items() if k not in ("shuffle", "drop_last")}
         size = opts.pop("batch_size", 1)
-        opts.pop("shuffle", None), opts.pop("drop_last", None)
         world = torch.distributed.get_world_size()
         batches = [list(range(i, min(i + size, len(dataset)))) for i in range(0, len(dataset), size)]
         self.plans[stage] = {"sizes": [len(b) for b in batches], "world": world}
@@ -85,20 +84,19 @@ class _ImportanceBrain(sb.Brain):
         return opts
 
     def batch_index(self, stage):
-        """Index of the batch being scored in its set's single-process order
-        (SpeechBrain counts ``self.step`` from 1 in a stage)."""
-        plan = self.plans.get(stage)
-        return self.step - 1 if plan is None else self.rank + (self.step - 1) * plan["world"]
+        """Index of the batch this rank scores now in the single-process order
+        of its sharded set (SpeechBrain counts ``self.step`` from 1 in a stage)."""
+        return self.rank + (self.step - 1) * self.plans[stage]["world"]
 
     def evaluate_batch(self, batch, stage):
+        if not self.plans.get(stage):
+            return super().evaluate_batch(batch, stage)
         stats = self.stats["error"]
-        seen = len(stats.scores), {k: len(v) for k, v in self.extra.items()}
+        scored, extra = len(stats.scores), {k: len(v) for k, v in self.extra.items()}
         loss = super().evaluate_batch(batch, stage)
-        if self.plans.get(stage):
-            self.records.append((self.batch_index(stage), loss, stats.ids[seen[0]:],
-                                 stats.scores[seen[0]:],
-                                 {k: v[seen[1].get(k, 0):] for k, v in self.extra.items()
-                                  if len(v) > seen[1].get(k, 0)}))
+        self.records.append((self.batch_index(stage), loss, stats.ids[scored:], stats.scores[scored:],
+                             {k: v[extra.get(k, 0):] for k, v in self.extra.items()
+                              if len(v) > extra.get(k, 0)}))
         return loss
 
     def merge_shards(self):
@@ -107,12 +105,14 @@ class _ImportanceBrain(sb.Brain):
         parts = [None] * torch.distributed.get_world_size()
         torch.distributed.all_gather_object(parts, self.records)
         stats = self.stats["error"]
-        stats.ids.clear(), stats.scores.clear()
+        stats.ids.clear()
+        stats.scores.clear()
         self.extra, self.batches, self.nonfinite_batches = {}, 0, 0
         step, stage_loss = self.step, 0.0
         for self.step, (_, loss, ids, scores, extra) in enumerate(
                 sorted((r for part in parts for r in part), key=lambda r: r[0]), 1):
-            stats.ids.extend(ids), stats.scores.extend(scores)
+            stats.ids.extend(ids)
+            stats.scores.extend(scores)
             for key, values in extra.items():
                 self.extra.setdefault(key, []).extend(values)
             stage_loss = self.update_average(loss, stage_loss)

@@ -130,3 +130,16 @@ def test_num_workers_reach_the_loader_and_change_no_decision(tmp_path, capsys, m
     assert workers == [2, 0]  # the system's dev loader's (the KWS baseline's 2), then the option's
     with open(again["decisions"], "rb") as f:
         assert f.read() == decisions and again == score
+
+
+def test_a_bad_file_read_in_a_loader_worker_is_one_line(tmp_path, capsys):
+    import numpy as np
+
+    _, manifest, exp = system(tmp_path)
+    with open(manifest, newline="") as f:
+        bad = next(csv.DictReader(f))["wav"]
+    sf.write(bad, np.full(16000, np.nan, dtype="float32"), 16000, subtype="FLOAT")
+    capsys.readouterr()
+    assert main(["--exp_dir", exp, "--system", "baseline", "--manifest", manifest]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"iaug-eval: error: audio file {bad} has NaN or infinite samples", err
