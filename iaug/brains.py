@@ -16,6 +16,7 @@ import math
 
 import torch
 import speechbrain as sb
+from speechbrain.augment.time_domain import SpeedPerturb
 
 from iaug.checkpoints import CheckpointError, freeze, load_weights
 from iaug.analysis import regions
@@ -30,6 +31,10 @@ class _ImportanceBrain(sb.Brain):
     """Front-end, one trainable module, the paper's schedule, best-by-dev-loss."""
 
     trainable = None  # name of the module in ``modules`` that is optimised
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plans = {}  # stage -> this rank's share of its set (see shard)
 
     def check_loss_isfinite(self, loss):
         # SpeechBrain skips up to --nonfinite_patience non-finite batches, then
@@ -48,6 +53,81 @@ class _ImportanceBrain(sb.Brain):
             return "check the data and the system's checkpoint"
         return ("lower the learning rate or check the data; the last good checkpoint is kept in "
                 f"{self.checkpointer.checkpoints_dir if self.checkpointer else 'nowhere'}")
+
+    def make_dataloader(self, dataset, stage, ckpt_prefix="dataloader-", **loader_kwargs):
+        if str(self.device).startswith("cuda"):  # batches copied to the GPU without a wait
+            loader_kwargs.setdefault("pin_memory", True)
+        if stage != sb.Stage.TRAIN:
+            loader_kwargs = self.shard(dataset, stage, loader_kwargs)
+        return super().make_dataloader(dataset, stage, ckpt_prefix, **loader_kwargs)
+
+    # Under DDP each rank scores every world-th batch of a dev or test set, the
+    # batches a single process makes; the ranks' records, merged in batch
+    # order, give the stats (loss, error rate, decisions) of a single process.
+    shards_eval = True
+
+    def shard(self, dataset, stage, opts):
+        """This rank's share of a dev or test set's loader options: batch k
+        of the single-process order goes to rank k mod world size (a set of
+        fewer batches than ranks leaves some with none). A shuffled or
+        sampled loader is left whole to every rank, as SpeechBrain does."""
+        self.plans[stage] = None
+        if not (self.distributed_launch and self.shards_eval) or any(
+                opts.get(k) for k in ("shuffle", "sampler", "batch_sampler", "drop_last")):
+            return opts
+        opts = {k: v for k, v in opts.items() if k not in ("shuffle", "drop_last")}
+        size = opts.pop("batch_size", 1)
+        world = torch.distributed.get_world_size()
+        batches = [list(range(i, min(i + size, len(dataset)))) for i in range(0, len(dataset), size)]
+        self.plans[stage] = {"sizes": [len(b) for b in batches], "world": world}
+        opts["batch_sampler"] = batches[self.rank::world]
+        return opts
+
+    def batch_index(self, stage):
+        """Index of the batch this rank scores now in the single-process order
+        of its sharded set (SpeechBrain counts ``self.step`` from 1 in a stage)."""
+        return self.rank + (self.step - 1) * self.plans[stage]["world"]
+
+    def evaluate_batch(self, batch, stage):
+        if not self.plans.get(stage):
+            return super().evaluate_batch(batch, stage)
+        stats = self.stats["error"]
+        scored, extra = len(stats.scores), {k: len(v) for k, v in self.extra.items()}
+        loss = super().evaluate_batch(batch, stage)
+        self.records.append((self.batch_index(stage), loss, stats.ids[scored:], stats.scores[scored:],
+                             {k: v[extra.get(k, 0):] for k, v in self.extra.items()
+                              if len(v) > extra.get(k, 0)}))
+        return loss
+
+    def merge_shards(self):
+        """Every rank's records in batch order: this rank's stats, extra
+        values, batch counts and stage loss become those of one process."""
+        parts = [None] * torch.distributed.get_world_size()
+        torch.distributed.all_gather_object(parts, self.records)
+        stats = self.stats["error"]
+        stats.ids.clear()
+        stats.scores.clear()
+        self.extra, self.batches, self.nonfinite_batches = {}, 0, 0
+        step, stage_loss = self.step, 0.0
+        for self.step, (_, loss, ids, scores, extra) in enumerate(
+                sorted((r for part in parts for r in part), key=lambda r: r[0]), 1):
+            stats.ids.extend(ids)
+            stats.scores.extend(scores)
+            for key, values in extra.items():
+                self.extra.setdefault(key, []).extend(values)
+            stage_loss = self.update_average(loss, stage_loss)
+        self.step = step
+        return stage_loss
+
+    def forward_modules(self, stage):
+        """The modules a stage's forward calls: for dev and test, DDP's
+        wrapped modules bare (a DDP forward may sync buffers, a collective
+        that a rank with fewer batches, or none, would never join)."""
+        if stage == sb.Stage.TRAIN or not self.distributed_launch:
+            return self.modules
+        ddp = torch.nn.parallel.DistributedDataParallel
+        return torch.nn.ModuleDict({k: m.module if isinstance(m, ddp) else m
+                                    for k, m in self.modules.items()})
 
     def features(self, wavs, lens):
         """Complex spectrogram, its dB magnitude and the real-frame mask."""
@@ -92,6 +172,7 @@ class _ImportanceBrain(sb.Brain):
         self.keep_frozen_in_eval()
         self.stats = {"error": self.hparams.task.new_stats()} if stage != sb.Stage.TRAIN else {}
         self.extra = {}
+        self.records = []
         self.nonfinite_batches = self.batches = 0
 
     def update_average(self, loss, avg_loss):
@@ -109,6 +190,8 @@ class _ImportanceBrain(sb.Brain):
         return stats
 
     def on_stage_end(self, stage, stage_loss, epoch=None):
+        if self.plans.get(stage):
+            stage_loss = self.merge_shards()
         # training tolerates --nonfinite_patience bad batches; dev and test none
         bad = self.nonfinite_batches
         if bad and (stage != sb.Stage.TRAIN or bad == self.batches):
@@ -159,8 +242,12 @@ class RecognizerBrain(_ImportanceBrain):
 
     trainable = "recognizer"
 
+    def on_fit_start(self):
+        super().on_fit_start()
+        place_speed_perturb(getattr(self.hparams, "wav_augment", None), self.device)
+
     def compute_forward(self, batch, stage):
-        batch = batch.to(self.device)
+        batch = batch.to(self.device, non_blocking=True)
         wavs, lens = batch.sig
         train = stage == sb.Stage.TRAIN
         wav_augment = getattr(self.hparams, "wav_augment", None)
@@ -172,7 +259,7 @@ class RecognizerBrain(_ImportanceBrain):
                 raise ValueError("wav_augment must keep the batch size "
                                  "(Augmenter: parallel_augment/concat_original False)")
         if reads(self.modules.recognizer) == "waveform":
-            return self.hparams.task.forward(self.modules, wavs, lens)
+            return self.hparams.task.forward(self.forward_modules(stage), wavs, lens)
         spec, spec_db, frame_mask = self.features(wavs, lens)
         mixer = getattr(self.hparams, "noise_mixer", None)
         if train and mixer is not None:
@@ -182,7 +269,7 @@ class RecognizerBrain(_ImportanceBrain):
         spec_augment = getattr(self.hparams, "spec_augment", None)
         if train and spec_augment is not None:
             spec_db = spec_augment(spec_db.transpose(1, 2), lens)[0].transpose(1, 2)
-        return self.hparams.task.forward(self.modules, spec_db, frame_mask)
+        return self.hparams.task.forward(self.forward_modules(stage), spec_db, frame_mask)
 
     def compute_objectives(self, predictions, batch, stage):
         loss = self.hparams.task.loss(predictions, batch)
@@ -197,24 +284,32 @@ class GeneratorBrain(_ImportanceBrain):
 
     trainable = "generator"
 
-    def on_fit_start(self):
-        super().on_fit_start()
-        # Under DDP ``modules.generator`` is now the wrapped module: the policy
-        # must call it (not the bare module it was built with) for the ranks'
-        # gradients to be averaged.
-        self.hparams.noise_mixer.policy.generator = self.modules.generator
+    @property
+    def shards_eval(self):
+        # a rank skips the draws of the batches the others score
+        return self.hparams.noise_mixer.skippable
 
     def on_stage_start(self, stage, epoch=None):
         super().on_stage_start(stage, epoch)
         self.eval_rng = torch.Generator(self.device).manual_seed(self.hparams.seed)
+        # Under DDP, in training, ``modules.generator`` is the wrapped module:
+        # the policy must call it (not the bare module it was built with) for
+        # the ranks' gradients to be averaged.
+        self.hparams.noise_mixer.policy.generator = self.forward_modules(stage).generator
 
     def compute_forward(self, batch, stage):
-        batch = batch.to(self.device)
+        batch = batch.to(self.device, non_blocking=True)
         spec, spec_db, frame_mask = self.features(*batch.sig)
         # Dev and test draw the same noise every epoch, so their losses compare.
         rng = None if stage == sb.Stage.TRAIN else self.eval_rng
+        plan = self.plans.get(stage)
+        if plan:  # the draws of the batches since this rank's last, scored by the others
+            index = self.batch_index(stage)
+            for size in plan["sizes"][max(index - plan["world"] + 1, 0):index]:
+                self.hparams.noise_mixer.skip(size, rng)
         noisy, mask = self.hparams.noise_mixer(self.modules.stft, spec, spec_db, frame_mask, rng)
-        predictions = self.hparams.task.forward(self.modules, self.modules.stft.db(noisy), frame_mask)
+        predictions = self.hparams.task.forward(self.forward_modules(stage), self.modules.stft.db(noisy),
+                                                frame_mask)
         return predictions, mask, frame_mask, spec_db
 
     def compute_objectives(self, outputs, batch, stage):
@@ -232,3 +327,14 @@ class GeneratorBrain(_ImportanceBrain):
                     self.extra.setdefault(key, []).append(float(mask[region].mean()))
         return loss
 
+
+
+def place_speed_perturb(wav_augment, device):
+    """Put SpeechBrain's ``SpeedPerturb`` (in ``wav_augment`` or its
+    ``augmentations``) on ``device``: it resamples on its own ``device``
+    argument, the CPU unless told, a copy to the host and back per batch."""
+    augmentations = getattr(wav_augment, "augmentations", None)
+    for augment in [wav_augment, *(augmentations.values() if isinstance(augmentations, dict) else ())]:
+        for module in augment.modules() if isinstance(augment, torch.nn.Module) else ():
+            if isinstance(module, SpeedPerturb):
+                module.device = device

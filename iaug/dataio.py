@@ -80,6 +80,16 @@ def _cached_reader(data, sample_rate, convert=False):
     return lambda wav: flat[where[wav][0]:where[wav][1]]
 
 
+def error_line(err):
+    """The message of an error, or of one raised in a DataLoader worker: it
+    comes again with the worker's traceback in its message, the error's own
+    line ("module.Type: message") last."""
+    lines = str(err).strip().splitlines()
+    if len(lines) > 1 and "in DataLoader worker process" in lines[0]:
+        return lines[-1].split(": ", 1)[-1]
+    return str(err)
+
+
 def folder_manifest(data_dir, labels):
     """:class:`FolderManifest` of a folder in GSC layout (``<label>/*.wav``).
 

@@ -108,11 +108,13 @@ class System:
             self.loaded = True
         return self
 
-    def score(self, manifest, tag, batch_size=None, rescore=False):
+    def score(self, manifest, tag, batch_size=None, rescore=False, num_workers=None):
         """Score one test set; returns ``{"error_rate", "num_utts", "decisions"}``.
 
         ``manifest`` is a CSV path or a manifest dict (a folder read by
         :func:`iaug.dataio.folder_manifest`); ``tag`` names the decisions file.
+        ``batch_size`` and ``num_workers`` (loader processes): by default the
+        system's dev loader's; neither changes a decision.
         """
         out = os.path.join(self.eval_dir, f"{tag}.csv")
         record = {"checkpoint": self.fingerprint, "manifest": manifest_sha256(manifest)}
@@ -129,7 +131,8 @@ class System:
         loader = dict(self.hparams.get("valid_dataloader_opts") or {})
         if batch_size:
             loader["batch_size"] = batch_size
-        loader["num_workers"] = 0
+        if num_workers is not None:
+            loader["num_workers"] = num_workers
         self.brain.evaluate(data, progressbar=False, test_loader_kwargs=loader)
         stats = self.brain.stats["error"]
         rows = self.task.decisions(stats)

@@ -13,7 +13,7 @@ import torch
 from speechbrain.dataio.dataio import load_data_csv
 
 from iaug.data.audio import SAMPLE_RATE, read_audio
-from iaug.policies import accepts_frame_mask
+from iaug.policies import AllOnes, BinarizedMask, LearnedMask, accepts_frame_mask
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,9 @@ def snr_gain(speech_spec, noise_spec, snr_db, frame_mask=None, per_utterance=Tru
     if not per_utterance:
         p_speech = p_speech.mean().expand_as(p_speech)
         p_noise = p_noise.mean().expand_as(p_noise)
-    snr = torch.as_tensor(snr_db, dtype=p_speech.dtype, device=p_speech.device)
+    # a number is filled in on the device: no host tensor copied there each step
+    snr = (torch.as_tensor(snr_db, dtype=p_speech.dtype, device=p_speech.device)
+           if torch.is_tensor(snr_db) else p_speech.new_full((), snr_db))
     gain = torch.sqrt(p_speech / (p_noise.clamp(min=1e-20) * 10.0 ** (snr / 10.0)))
     return gain[:, None, None]
 
@@ -76,14 +78,21 @@ class NoiseBank:
         self.clips = self.clips.to(device)
         return self
 
-    def sample(self, batch_size, num_samples, rng=None):
-        """[batch_size, num_samples] noise segments (``rng``: a torch.Generator)."""
+    def draw(self, batch_size, rng=None):
+        """The clip and start offset of each of ``batch_size`` segments: all
+        that :meth:`sample` draws from ``rng`` (a torch.Generator)."""
         num_clips, clip_len = self.clips.shape
         dev = self.clips.device
         gen_dev = rng.device if rng is not None else dev
         idx = torch.randint(num_clips, (batch_size,), generator=rng, device=gen_dev).to(dev)
         start = torch.randint(clip_len, (batch_size, 1), generator=rng, device=gen_dev).to(dev)
-        pos = (start + torch.arange(num_samples, device=dev)) % clip_len
+        return idx, start
+
+    def sample(self, batch_size, num_samples, rng=None):
+        """[batch_size, num_samples] noise segments (``rng``: a torch.Generator)."""
+        idx, start = self.draw(batch_size, rng)
+        clip_len = self.clips.shape[1]
+        pos = (start + torch.arange(num_samples, device=self.clips.device)) % clip_len
         return self.clips[idx[:, None], pos]
 
 
@@ -135,10 +144,29 @@ class NoiseMixer:
             mask = self.policy(spec_db, rng)
         if frame_mask is not None:
             mask = mask * frame_mask[:, None, :]
+        gain = snr_gain(spec, noise, self.draw_snr(batch, rng, spec.device), frame_mask,
+                        self.per_utterance_gain)
+        return spec + gain * mask * noise, mask
+
+    def draw_snr(self, batch, rng=None, device=None):
+        """The SNR: the fixed one, or one per utterance drawn from ``rng``."""
         snr = self.snr_db
         if isinstance(snr, tuple):
-            gen_dev = rng.device if rng is not None else spec.device
-            draw = torch.rand(batch, generator=rng, device=gen_dev).to(spec.device)
+            gen_dev = rng.device if rng is not None else device
+            draw = torch.rand(batch, generator=rng, device=gen_dev).to(device)
             snr = snr[0] + (snr[1] - snr[0]) * draw
-        gain = snr_gain(spec, noise, snr, frame_mask, self.per_utterance_gain)
-        return spec + gain * mask * noise, mask
+        return snr
+
+    @property
+    def skippable(self):
+        """Whether :meth:`skip` can stand in for a call: its policy draws nothing."""
+        return self.policy is None or isinstance(self.policy, (AllOnes, LearnedMask, BinarizedMask))
+
+    def skip(self, batch, rng):
+        """Advance ``rng`` exactly as a call on a batch of ``batch`` utterances
+        would, without its work: a dev batch that another rank scores."""
+        if not self.skippable:
+            raise ValueError(f"noise_mixer: policy {type(self.policy).__name__} draws from the "
+                             "generator, a batch's draws cannot be skipped")
+        self.noise_bank.draw(batch, rng)
+        self.draw_snr(batch, rng, self.noise_bank.clips.device)

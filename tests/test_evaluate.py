@@ -108,3 +108,38 @@ def test_a_checkpoint_file_is_scored_with_its_outputs_under_exp_dir(tmp_path, ca
     assert score["decisions"].startswith(os.path.join(exp, "authors", "eval"))
     assert os.path.isfile(os.path.join(exp, "authors", "eval", "log.txt"))
     assert os.listdir(shelf) == ["authors.pt"]
+
+
+def test_num_workers_reach_the_loader_and_change_no_decision(tmp_path, capsys, monkeypatch):
+    from iaug.brains import RecognizerBrain
+
+    _, manifest, exp = system(tmp_path)
+    workers = []
+    make = RecognizerBrain.make_dataloader
+
+    def recording(self, dataset, stage, *args, **kwargs):
+        loader = make(self, dataset, stage, *args, **kwargs)
+        workers.append(loader.num_workers)
+        return loader
+
+    monkeypatch.setattr(RecognizerBrain, "make_dataloader", recording)
+    score, _ = evaluate(exp, capsys, "--manifest", manifest)
+    with open(score["decisions"], "rb") as f:
+        decisions = f.read()
+    again, _ = evaluate(exp, capsys, "--manifest", manifest, "--rescore", "--num_workers", "0")
+    assert workers == [2, 0]  # the system's dev loader's (the KWS baseline's 2), then the option's
+    with open(again["decisions"], "rb") as f:
+        assert f.read() == decisions and again == score
+
+
+def test_a_bad_file_read_in_a_loader_worker_is_one_line(tmp_path, capsys):
+    import numpy as np
+
+    _, manifest, exp = system(tmp_path)
+    with open(manifest, newline="") as f:
+        bad = next(csv.DictReader(f))["wav"]
+    sf.write(bad, np.full(16000, np.nan, dtype="float32"), 16000, subtype="FLOAT")
+    capsys.readouterr()
+    assert main(["--exp_dir", exp, "--system", "baseline", "--manifest", manifest]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"iaug-eval: error: audio file {bad} has NaN or infinite samples", err

@@ -85,3 +85,23 @@ def test_a_constant_bin_keeps_gradients_finite_and_small():
     spec = torch.cat([torch.randn(1, 120, 30), torch.full((1, 137, 30), -80.0)], 1).requires_grad_()
     rec(spec, torch.ones(1, 30)).sum().backward()
     assert torch.isfinite(spec.grad).all()
+
+
+def test_log_mel_builds_its_mel_matrix_once_with_speechbrains_values():
+    from speechbrain.processing.features import Filterbank
+
+    from device_helpers import HostOps, fake_gpu
+    from iaug.models import LogMel
+
+    logmel = LogMel(n_mels=40, n_fft=512)
+    power = torch.rand(3, 50, 257) * 100
+    # SpeechBrain's Filterbank, as LogMel used it in every forward: the same bytes
+    fbank = Filterbank(n_mels=40, n_fft=512, sample_rate=16000, log_mel=False, freeze=True)
+    assert torch.equal(torch.matmul(power, logmel.fbank_matrix), fbank(power))
+    assert "fbank_matrix" not in logmel.state_dict()  # checkpoints as before
+    with fake_gpu():
+        logmel.to("cuda")
+        spec_db, frame_mask = torch.randn(2, 257, 30, device="cuda"), torch.ones(2, 30, device="cuda")
+        with HostOps() as seen:
+            logmel(spec_db, frame_mask)
+    assert seen.ops == []  # no matrix built on the host and copied over

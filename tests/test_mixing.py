@@ -124,3 +124,44 @@ def test_noise_bank_from_csv_reads_once_and_reports_bad_files(tmp_path):
     csv.write_text("ID,duration,wav\n")
     with pytest.raises(ValueError, match="lists no files"):
         NoiseBank.from_csv(str(csv))
+
+
+def test_a_step_of_noise_mixing_on_a_gpu_copies_nothing_from_the_host():
+    from device_helpers import HostOps, fake_gpu
+
+    stft = STFT()
+    for snr in (5.0, [0.0, 10.0]):  # a fixed SNR, one drawn per utterance
+        mixer = NoiseMixer(NoiseBank(torch.randn(3, 16000)), snr)
+        with fake_gpu():
+            stft.to("cuda"), mixer.noise_bank.to("cuda")
+            spec = stft(torch.randn(2, 16000, device="cuda"))
+            frame_mask = torch.ones(2, spec.shape[-1], device="cuda")
+            with HostOps() as seen:
+                mixer(stft, spec, stft.db(spec), frame_mask)
+        assert seen.ops == [], (snr, seen.ops)
+
+
+def test_a_fixed_snr_gives_the_gain_of_the_same_snr_as_a_tensor():
+    stft = STFT()
+    speech, noise = stft(torch.randn(3, 16000)), stft(torch.randn(3, 16000))
+    for snr in (-12.5, 0, 7.3):
+        assert torch.equal(snr_gain(speech, noise, snr), snr_gain(speech, noise, torch.full((3,), snr)))
+
+
+def test_skipping_a_batch_draws_what_mixing_it_draws():
+    from iaug.models import MaskGenerator
+    from iaug.policies import LearnedMask, RolledMaskOrOnes
+
+    stft = STFT()
+    spec = stft(torch.randn(3, 16000))
+    for policy in (None, LearnedMask(MaskGenerator())):
+        mixer = NoiseMixer(NoiseBank(torch.randn(4, 16000)), [-5.0, 5.0], policy)
+        mixed, skipped = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            mixer(stft, spec, stft.db(spec), None, mixed)
+        mixer.skip(3, skipped)
+        assert torch.equal(torch.rand(5, generator=mixed), torch.rand(5, generator=skipped))
+    rolled = NoiseMixer(NoiseBank(torch.randn(4, 16000)), 0.0, RolledMaskOrOnes(MaskGenerator()))
+    assert not rolled.skippable
+    with pytest.raises(ValueError, match="RolledMaskOrOnes draws from the generator"):
+        rolled.skip(3, torch.Generator())

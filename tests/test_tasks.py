@@ -65,3 +65,31 @@ def test_task_contract(name, tmp_path):
     assert [r["reference"] for r in rows] == targets
     rate = 100.0 * sum(r["errors"] for r in rows) / sum(r["ref_tokens"] for r in rows)
     assert rate == pytest.approx(float(stats.summarize("error_rate")))
+
+
+def test_greedy_ctc_decoding_is_speechbrains_with_one_copy_per_batch():
+    from speechbrain.decoders.ctc import ctc_greedy_decode
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Ops(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.ops = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.ops.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    task = CTCRecognition(CharTokenizer())
+    gen = torch.Generator().manual_seed(0)
+    counts = []
+    for batch in (2, 9):
+        log_probs = torch.randn(batch, 40, CharTokenizer.vocab_size, generator=gen).log_softmax(-1)
+        log_probs[:, :, 0] += 1.0  # blanks between tokens
+        out_lens = torch.randint(1, 41, (batch,), generator=gen)
+        expected = [task.sp.decode_ids(seq).split() for seq in ctc_greedy_decode(
+            log_probs, out_lens.float() / 40, blank_id=0)]
+        with Ops() as seen:
+            assert task.hypotheses((log_probs, out_lens)) == expected
+        counts.append(len(seen.ops))
+    assert counts[0] == counts[1]  # the same tensor work for 2 utterances as for 9

@@ -28,7 +28,7 @@ import sys
 
 import yaml
 
-from iaug.dataio import folder_manifest
+from iaug.dataio import error_line, folder_manifest
 from iaug.evaluate import System
 from iaug.recipe import check_device
 from iaug.scoring import append_rows, result_row, test_set_name, write_results
@@ -59,6 +59,9 @@ def main(argv=None):
     parser.add_argument("--results_csv", help="write the scores as a results table")
     parser.add_argument("--append", action="store_true", help="keep the table's other rows")
     parser.add_argument("--batch_size", type=int, help="default: the system's dev batch size")
+    parser.add_argument("--num_workers", type=int,
+                        help="processes reading the audio; default: the system's dev loader's "
+                             "for manifests, none for --data_dir (its conversion warnings in order)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--rescore", action="store_true",
                         help="score again even where saved decisions match")
@@ -86,14 +89,15 @@ def main(argv=None):
             else:
                 sets = [(m, set_tag(m), m, m) for m in args.manifest]
             for set_name, tag, manifest, where in sets:
-                score = system.score(manifest, tag, args.batch_size, args.rescore)
+                workers = 0 if args.data_dir and args.num_workers is None else args.num_workers
+                score = system.score(manifest, tag, args.batch_size, args.rescore, workers)
                 rows.append(result_row(name, set_name, score["error_rate"], score["num_utts"]))
                 print(json.dumps({"system": name, "data_dir" if args.data_dir else "manifest": where,
                                   "test_set": tag, "error_rate": score["error_rate"],
                                   "num_utts": score["num_utts"],
                                   "decisions": score["decisions"]}), flush=True)
     except (FileNotFoundError, ValueError, FloatingPointError, yaml.YAMLError) as err:
-        print(f"iaug-eval: error: {err}", file=sys.stderr)
+        print(f"iaug-eval: error: {error_line(err)}", file=sys.stderr)
         return 1
     if args.results_csv:
         (append_rows if args.append else write_results)(args.results_csv, rows)

@@ -80,15 +80,20 @@ class LogMel(torch.nn.Module):
 
     def __init__(self, n_mels=40, n_fft=512, sample_rate=16000, top_db=80.0, normalize=True):
         super().__init__()
-        self.fbank = Filterbank(n_mels=n_mels, n_fft=n_fft, sample_rate=sample_rate,
-                                log_mel=False, freeze=True)
+        # SpeechBrain's frozen Filterbank builds its matrix on the CPU and copies
+        # it to the input's device in every forward: built once here (its
+        # output for the identity is the matrix itself), a buffer that follows
+        # the module's device and dtype and stays out of the state dict
+        fbank = Filterbank(n_mels=n_mels, n_fft=n_fft, sample_rate=sample_rate,
+                           log_mel=False, freeze=True)
+        self.register_buffer("fbank_matrix", fbank(torch.eye(n_fft // 2 + 1)), persistent=False)
         self.top_db = top_db
         self.normalize = normalize
 
     def forward(self, spec_db, frame_mask):
         power = torch.pow(10.0, spec_db.transpose(1, 2) / 10.0)
         weights = frame_mask[:, :, None]
-        feats = 10.0 * torch.log10(self.fbank(power).clamp(min=1e-10))
+        feats = 10.0 * torch.log10(torch.matmul(power, self.fbank_matrix).clamp(min=1e-10))
         if self.top_db is not None:
             loudest = torch.where(weights > 0, feats, torch.full_like(feats, -1e4))
             floor = loudest.amax(dim=(1, 2), keepdim=True) - self.top_db

@@ -9,7 +9,7 @@ frame mask, so an utterance's loss does not depend on its batch's padding.
 
 import torch
 from torch import nn
-from speechbrain.decoders.ctc import ctc_greedy_decode
+from speechbrain.decoders.ctc import filter_ctc_output
 
 from iaug.tasks.base import Task, add_text_item, relative_to_lengths
 
@@ -48,11 +48,17 @@ class CTCRecognition(Task):
             blank=self.blank_index, reduction="mean", zero_infinity=True)
 
     def hypotheses(self, predictions):
-        """Greedy CTC decoding -> list of word lists."""
+        """Greedy CTC decoding -> list of word lists.
+
+        SpeechBrain's ``ctc_greedy_decode``, for the whole batch on its
+        device and then one copy to the host (not two per utterance)."""
         log_probs, out_lens = predictions
-        rel = out_lens.float() / log_probs.shape[1]
-        sequences = ctc_greedy_decode(log_probs.detach(), rel, blank_id=self.blank_index)
-        return [self.sp.decode_ids(seq).split() for seq in sequences]
+        frames = log_probs.shape[1]
+        lengths = torch.round(out_lens.float() / frames * frames).long()
+        best = torch.max(log_probs.detach(), dim=-1).indices
+        rows = torch.cat((lengths[:, None].to(best.device), best), dim=1).tolist()
+        return [self.sp.decode_ids(filter_ctc_output(row[1:1 + row[0]], self.blank_index)).split()
+                for row in rows]
 
     def references(self, batch):
         return [text.split() for text in getattr(batch, self.text_column)]
