@@ -331,12 +331,10 @@ def train_and_test(brain_class, argv=None):
             )
             tests[name] = brain.test_stats
     except (AudioError, CheckpointError, FileNotFoundError, FloatingPointError) as err:
-        # Not SpeechBrain's logged traceback: the message says all. A
-        # DataLoader worker re-raises with its traceback in the message, the
-        # error's own line ("module.Type: message") last.
-        lines = str(err).strip().splitlines()
-        message = lines[-1].split(": ", 1)[-1] if len(lines) > 1 else lines[0]
-        raise SystemExit(f"error: {message}") from None
+        # not SpeechBrain's logged traceback: the message says all
+        from iaug.dataio import error_line
+
+        raise SystemExit(f"error: {error_line(err)}") from None
     summary = brain.write_summary(os.path.join(hparams["output_folder"], "summary.json"), test=tests)
     logger.info("summary: %s", json.dumps(summary, default=float))
     if torch.distributed.is_initialized():
