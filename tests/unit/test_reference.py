@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import KWS_BASELINE, reference_file
+from helpers import KWS_BASELINE, real_speech_dir, reference_file
 from iaug.data.gsc import GSC_LABELS
 from iaug.export import export_reference
 from iaug.inference import ImportantAugClassifier
