@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from conftest import fake_kws_system, make_toy_corpus
+from helpers import KWS_HPARAMS as KWS, fake_kws_system, make_toy_corpus
 from iaug.brains import RecognizerBrain
 from iaug.checkpoints import CheckpointError, best_checkpoint_dir, load_state, load_weights
 from iaug.cli.evaluate import main as eval_main
@@ -25,7 +25,6 @@ from iaug.models import Recognizer
 from iaug.recipe import train_and_test
 from iaug.tasks import KeywordSpotting
 
-KWS = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams")
 TONE = (0.3 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
 
 

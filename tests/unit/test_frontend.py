@@ -10,7 +10,7 @@ from iaug.models import STFT, MaskGenerator, Recognizer
 from iaug.models.recognizers import SentenceNorm
 from iaug.recipe import load
 
-KWS = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams")
+KWS = os.path.join(os.path.dirname(__file__), "..", "..", "egs", "gsc_qut", "kws", "hparams")
 
 
 def padded_clip_and_nudge():

@@ -14,11 +14,11 @@ import pytest
 import soundfile as sf
 import yaml
 
+from helpers import ROOT
 from iaug.data.librispeech import (grammar_sentence, grammar_vocabulary, make_speaker,
                                    read_transcripts, speaker_ids)
 
-ROOT = Path(__file__).resolve().parents[1]
-PREPARE = ROOT / "egs" / "librispeech" / "asr" / "local" / "prepare_data.py"
+PREPARE = Path(ROOT) / "egs" / "librispeech" / "asr" / "local" / "prepare_data.py"
 
 
 def load_prepare():

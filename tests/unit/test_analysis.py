@@ -8,7 +8,7 @@ from iaug.mixing import NoiseBank
 from iaug.models import STFT, Recognizer
 from iaug.tasks import KeywordSpotting
 
-from conftest import write_manifest
+from helpers import write_manifest
 
 
 class Constant(torch.nn.Module):
@@ -169,7 +169,7 @@ def test_stage_a_keeps_the_noise_off_what_the_recognizer_reads(toy_corpus, tmp_p
         text = text.replace(f",{label}\n", ",backward\n")
     with open(csv, "w") as f:
         f.write(text)
-    hparams_dir = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams")
+    hparams_dir = os.path.join(os.path.dirname(__file__), "..", "..", "egs", "gsc_qut", "kws", "hparams")
     hparams = load(os.path.join(hparams_dir, "generator.yaml"), {
         "data_dir": toy_corpus, "exp_dir": str(tmp_path / "exp"), "init_recognizer": None,
         "number_of_epochs": 25, "patience": 25, "batch_size": 4, "lr": 0.01, "num_workers": 0,
@@ -202,7 +202,7 @@ def test_stage_a_keeps_the_noise_off_what_the_recognizer_reads(toy_corpus, tmp_p
 def test_iaug_diagnose_prints_and_writes_the_report(toy_corpus, tmp_path, capsys, generator_ckpt):
     import json
 
-    from conftest import fake_kws_system
+    from helpers import fake_kws_system
     from iaug.cli.diagnose import main
 
     fake_kws_system(str(tmp_path / "exp"))
@@ -222,7 +222,7 @@ def test_iaug_diagnose_prints_and_writes_the_report(toy_corpus, tmp_path, capsys
 
 
 def test_the_reports_diagnosis_is_reused_only_for_the_same_audio(toy_corpus, tmp_path, generator_ckpt):
-    from conftest import fake_kws_system
+    from helpers import fake_kws_system
     from iaug.cli.diagnose import cached_diagnosis
 
     fake_kws_system(str(tmp_path / "exp"))

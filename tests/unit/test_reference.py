@@ -2,14 +2,14 @@
 
 Needs `importantaug_clf_frozen.pt` and `reference_outputs.npz` in
 $IAUG_REFERENCE_DIR (default ../shared/reference); skipped without them
-(see tests/conftest.py: reference_file).
+(see tests/helpers.py: reference_file).
 """
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import reference_file
+from helpers import KWS_BASELINE, real_speech_dir, reference_file
 from iaug.data.gsc import GSC_LABELS
 from iaug.export import export_reference
 from iaug.inference import ImportantAugClassifier
@@ -68,7 +68,6 @@ def test_on_recordings_of_people_the_authors_generator_protects_the_speech(tmp_p
     noise off the speech bins than elsewhere, as the diagnostic measures it."""
     import os
 
-    from conftest import real_speech_dir
     from iaug.analysis import generator_report, protects_speech
     from iaug.dataio import audio_dataset, folder_manifest
     from iaug.evaluate import System
@@ -76,7 +75,7 @@ def test_on_recordings_of_people_the_authors_generator_protects_the_speech(tmp_p
 
     folder = real_speech_dir()
     ckpt = reference_file("importantaug_clf_frozen.pt")
-    kws = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams", "baseline.yaml")
+    kws = KWS_BASELINE
     system = System("authors", ckpt, hparams_file=kws, overrides={"data_dir": "unused"},
                     eval_dir=str(tmp_path / "eval")).load_best()
     manifest = folder_manifest(folder, system.task.labels)

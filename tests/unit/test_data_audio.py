@@ -1,4 +1,7 @@
-"""Audio reader, resampler, WAV writer, espeak rendering, noise floor and SNR mixing."""
+"""Audio reader, resampler, WAV writer, espeak rendering, noise floor, SNR mixing
+and audio held in memory."""
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -99,3 +102,15 @@ def test_render_words_one_piece_per_word(monkeypatch):
     assert np.argmax(alone) == 2  # "backward" is the longest word either way
     monkeypatch.setattr(espeak, "split_on_zeros", lambda x, gap: [x])  # a cut gone wrong
     assert [len(x) for x in espeak.render_words(words, p)] == [len(render(w, p)) for w in words]
+
+
+def test_in_memory_serves_the_files_samples(toy_corpus):
+    from iaug.dataio import audio_dataset
+    from iaug.tasks import KeywordSpotting
+
+    manifest = os.path.join(toy_corpus, "manifests", "train.csv")
+    task = KeywordSpotting(["backward", "bed", "bird", "cat"])
+    streamed = audio_dataset(manifest, task)
+    held = audio_dataset(manifest, task, in_memory=True)
+    for i in range(len(streamed)):
+        assert torch.equal(streamed[i]["sig"], held[i]["sig"])

@@ -6,10 +6,8 @@ import subprocess
 
 import pytest
 
-EGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "egs")
-RECIPES = {"kws": os.path.join(EGS, "gsc_qut", "kws", "run.sh"),
-           "asr": os.path.join(EGS, "librispeech", "asr", "run.sh"),
-           "digits": os.path.join(EGS, "gsc_qut", "digits", "run.sh")}
+from helpers import KWS_BASELINE, RECIPES, ROOT, make_toy_corpus
+
 LAST = {"kws": 9, "asr": 7, "digits": 5}
 
 
@@ -97,22 +95,18 @@ def test_threads_default_to_the_cores_a_process_may_use(tmp_path):
     assert "torch threads per process: 3 " in proc.stdout
 
 
-def test_a_system_started_from_a_retrained_baseline_is_never_taken_as_done(tmp_path):
+def test_a_system_started_from_a_retrained_baseline_is_never_taken_as_done(kws_tiny, tmp_path):
     import shutil
-    import sys
 
-    sys.path.insert(0, os.path.dirname(__file__))
-    from conftest import make_toy_corpus
-
-    corpus, exp = make_toy_corpus(str(tmp_path / "toy")), str(tmp_path / "exp")
-    common = ["bash", RECIPES["kws"], "--data_dir", corpus, "--exp_dir", exp, "--preset", "tiny",
+    exp = str(tmp_path / "exp")
+    for system in ("baseline", "null_importantaug"):  # stages 2 and 6 of the shared experiment
+        shutil.copytree(os.path.join(kws_tiny.exp, system), os.path.join(exp, system))
+    common = ["bash", RECIPES["kws"], "--data_dir", kws_tiny.data, "--exp_dir", exp, "--preset", "tiny",
               "--nthreads", "1"]
 
     def run(*args):
         return subprocess.run([*common, *args], capture_output=True, text=True, timeout=600)
 
-    for stages in (["--stage", "2", "--stop_stage", "2"], ["--stage", "6", "--stop_stage", "6"]):
-        assert run(*stages).returncode == 0
     again = run("--stage", "6", "--stop_stage", "6")
     assert again.returncode == 0 and "null_importantaug: done, skipping" in again.stdout
     # another seed: the finished system is not what the command asks for
@@ -158,11 +152,6 @@ def test_bad_precision_is_one_line(recipe, tmp_path):
 
 
 def test_training_in_bf16_on_the_cpu(tmp_path):
-    import sys
-
-    sys.path.insert(0, os.path.dirname(__file__))
-    from conftest import make_toy_corpus
-
     corpus = make_toy_corpus(str(tmp_path / "toy"))
     proc = subprocess.run(["bash", RECIPES["kws"], "--stage", "2", "--stop_stage", "2", "--data_dir", corpus,
                            "--exp_dir", str(tmp_path / "exp"), "--preset", "tiny", "--precision", "bf16",
@@ -187,9 +176,8 @@ def test_the_python_tools_check_the_device_in_one_line(tmp_path, capsys):
             assert main([*args, "--device", device]) == 1
             err = capsys.readouterr().err
             assert message in err and len(err.strip().splitlines()) == 1
-    script = os.path.join(EGS, "..", "recipes", "train_recognizer.py")
-    proc = subprocess.run(["python3", script,
-                           os.path.join(EGS, "gsc_qut", "kws", "hparams", "baseline.yaml"),
-                           "--data_dir", str(tmp_path), "--device", missing], capture_output=True, text=True)
+    script = os.path.join(ROOT, "recipes", "train_recognizer.py")
+    proc = subprocess.run(["python3", script, KWS_BASELINE, "--data_dir", str(tmp_path), "--device", missing],
+                          capture_output=True, text=True)
     assert proc.returncode != 0 and f"--device {missing}: torch sees no such GPU" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "exp").exists()

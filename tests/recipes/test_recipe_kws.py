@@ -1,39 +1,40 @@
-"""The keyword-spotting recipe end to end: run.sh on the tiny synth corpus,
-a DDP training stage on the CPU, and iaug-eval on a GSC-layout folder."""
+"""The keyword-spotting recipe end to end: run.sh on the tiny synth corpus
+(the session's `kws_tiny`), a DDP training stage on the CPU, and iaug-eval on
+a GSC-layout folder."""
 
 import csv
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
 
-from conftest import make_authors_ckpt, make_toy_corpus, run_script
+from helpers import RECIPES, make_toy_corpus, run_script
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-RUN = os.path.join(ROOT, "egs", "gsc_qut", "kws", "run.sh")
+RUN = RECIPES["kws"]
 SYSTEMS = {"baseline", "noise", "importantaug", "null_importantaug", "binarized"}
 SNRS = {"-12.5", "-10", "0", "10", "20", "30", "40"}
 
 
-def run(*args, timeout=600):
-    return run_script(RUN, *args, timeout=timeout)
+def run(*args, **options):
+    return run_script(RUN, *args, **options)
+
+
+def results(exp):
+    with open(os.path.join(exp, "results.csv")) as f:
+        return list(csv.DictReader(f))
 
 
 @pytest.mark.slow
-def test_tiny_recipe_all_stages(tmp_path, monkeypatch):
-    data, exp = str(tmp_path / "my data"), str(tmp_path / "my exp")  # spaces in paths work
-    # recordings "of people" to check against, in Speech Commands layout (here: tones)
-    people = os.path.join(make_toy_corpus(str(tmp_path / "people")), "wav")
-    monkeypatch.setenv("IAUG_REAL_SPEECH_DIR", people)
-    log = run("--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp)
-    with open(os.path.join(exp, "results.csv")) as f:
-        rows = list(csv.DictReader(f))
+def test_tiny_recipe_all_stages(kws_tiny):
+    exp, log = kws_tiny.exp, kws_tiny.log  # spaces in paths work
+    rows = results(exp)
     assert list(rows[0]) == ["system", "test_set", "snr_db", "error_rate", "num_utts"]
     cells = {(r["system"], r["test_set"], r["snr_db"]) for r in rows}
     expected = {(s, "test", "") for s in SYSTEMS} | {(s, "qut", snr) for s in SYSTEMS for snr in SNRS}
     assert cells == expected | {(s, "wav", "") for s in SYSTEMS}
-    assert "also scoring the recordings of people in " + people in log
+    assert "also scoring the recordings of people in " + kws_tiny.people in log
     for r in rows:
         assert 0.0 <= float(r["error_rate"]) <= 100.0 and int(r["num_utts"]) > 0
     md = open(os.path.join(exp, "results.md")).read()
@@ -51,31 +52,37 @@ def test_tiny_recipe_all_stages(tmp_path, monkeypatch):
         text = open(os.path.join(exp, s, "hyperparams.yaml")).read()
         assert "\ntop_db: 80\n" in text and "\nnormalize_input: true\n" in text, s
 
-    # A rerun skips every finished stage.
-    again = run("--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp,
-                "--stage", "0", "--stop_stage", "8")
+
+@pytest.mark.slow
+def test_a_rerun_skips_every_finished_stage(kws_tiny):
+    again = run(*kws_tiny.args, "--stage", "0", "--stop_stage", "8", env=kws_tiny.env)
     assert again.count("done, skipping") == 9  # baseline, 2 SNRs, generator, 2 ia SNRs, null, 2 q
     assert "training" not in again.replace("done, skipping", "")
 
-    # A system that never finished training is named, not scored.
+
+@pytest.mark.slow
+def test_a_system_that_never_finished_training_is_named_not_scored(kws_tiny, tmp_path):
+    exp = shutil.copytree(kws_tiny.exp, tmp_path / "exp", symlinks=True)
     os.makedirs(os.path.join(exp, "specaugment"))
     with open(os.path.join(exp, "baseline", "hyperparams.yaml")) as f, \
             open(os.path.join(exp, "specaugment", "hyperparams.yaml"), "w") as g:
         g.write(f.read())
-    scored = run("--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp,
-                 "--stage", "9")
+    scored = run("--corpus", "synth", "--preset", "tiny", "--data_dir", kws_tiny.data, "--exp_dir", exp,
+                 "--stage", "9", env=kws_tiny.env)
     assert "not scored, training unfinished: specaugment" in scored
     assert "Not scored, training unfinished: specaugment." in open(os.path.join(exp, "results.md")).read()
-    with open(os.path.join(exp, "results.csv")) as f:
-        assert {r["system"] for r in csv.DictReader(f)} == SYSTEMS
+    assert {r["system"] for r in results(exp)} == SYSTEMS
 
-    # iaug-eval on a folder in GSC layout: the last line is JSON
-    out = subprocess.run(["iaug-eval", "--exp_dir", exp, "--system", "importantaug",
-                          "--data_dir", os.path.join(data, "noisy_test", "qut_snr0")],
+
+@pytest.mark.slow
+def test_iaug_eval_on_a_folder_in_gsc_layout(kws_tiny):
+    # the last line is JSON: the error rate of the recipe's own scoring of that set
+    out = subprocess.run(["iaug-eval", "--exp_dir", kws_tiny.exp, "--system", "importantaug",
+                          "--data_dir", os.path.join(kws_tiny.data, "noisy_test", "qut_snr0")],
                          capture_output=True, text=True, check=True).stdout
     last = json.loads(out.strip().splitlines()[-1])
     assert last["system"] == "importantaug" and last["num_utts"] == 35
-    row = [r for r in rows if (r["system"], r["snr_db"]) == ("importantaug", "0")][0]
+    row = [r for r in results(kws_tiny.exp) if (r["system"], r["snr_db"]) == ("importantaug", "0")][0]
     assert last["error_rate"] == pytest.approx(float(row["error_rate"]), abs=1e-3)
 
 

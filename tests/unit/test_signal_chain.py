@@ -12,11 +12,12 @@ import soundfile as sf
 import yaml
 from scipy import signal
 
+from helpers import ROOT
 from iaug.data import signal_chain as sc
 from iaug.data.gsc_synth import make_speaker, speaker_clips
 from iaug.data.librispeech import make_speaker as asr_speaker, render_utterance
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(ROOT)
 SR = 16000
 ON = sc.settings({"enabled": True, "room": {"rooms": 8}})  # a small bank: the tests stay fast
 

@@ -9,12 +9,10 @@ import sys
 
 import torch
 
-from conftest import make_toy_corpus
+from helpers import KWS_BASELINE as BASELINE, KWS_HPARAMS, ROOT, make_toy_corpus
 from iaug.checkpoints import load_state
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-BASELINE = os.path.join(ROOT, "egs", "gsc_qut", "kws", "hparams", "baseline.yaml")
-NOISE = os.path.join(ROOT, "egs", "gsc_qut", "kws", "hparams", "noise.yaml")
+NOISE = os.path.join(KWS_HPARAMS, "noise.yaml")
 
 
 def train(hparams, corpus, exp, system, workers, threads=1, in_memory="auto"):
@@ -44,16 +42,3 @@ def test_same_bytes_with_any_number_of_loader_workers_and_in_memory_audio(tmp_pa
         runs[len(runs)] = (base, noise)
     for base, noise in list(runs.values())[1:]:
         assert same(base, runs[0][0]) and same(noise, runs[0][1])
-
-
-def test_in_memory_serves_the_files_samples(tmp_path):
-    from iaug.dataio import audio_dataset
-    from iaug.tasks import KeywordSpotting
-
-    corpus = make_toy_corpus(str(tmp_path / "toy"))
-    manifest = os.path.join(corpus, "manifests", "train.csv")
-    task = KeywordSpotting(["backward", "bed", "bird", "cat"])
-    streamed = audio_dataset(manifest, task)
-    held = audio_dataset(manifest, task, in_memory=True)
-    for i in range(len(streamed)):
-        assert torch.equal(streamed[i]["sig"], held[i]["sig"])

@@ -5,12 +5,11 @@ import os
 import speechbrain as sb
 import torch
 
+from helpers import KWS_HPARAMS as HPARAMS
 from iaug.brains import GeneratorBrain, RecognizerBrain
 from iaug.checkpoints import load_state
 from iaug.recipe import load, train_and_test
 
-ROOT = os.path.join(os.path.dirname(__file__), "..")
-HPARAMS = os.path.join(ROOT, "egs", "gsc_qut", "kws", "hparams")
 TINY = os.path.join(HPARAMS, "presets", "tiny.yaml")
 
 

@@ -6,9 +6,9 @@ import shutil
 import subprocess
 import sys
 
+from helpers import ROOT
 from iaug.data.steps import audio_fingerprint, step
 
-ROOT = os.path.join(os.path.dirname(__file__), "..")
 PREPARE = os.path.join(ROOT, "egs", "gsc_qut", "kws", "local", "prepare_data.py")
 
 

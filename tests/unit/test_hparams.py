@@ -11,7 +11,7 @@ import ruamel.yaml
 
 from iaug.recipe import composed_yaml, load
 
-ROOT = os.path.join(os.path.dirname(__file__), "..", "egs")
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "egs")
 KWS, ASR, DIGITS = (os.path.join(ROOT, *p, "hparams") for p in
                     (("gsc_qut", "kws"), ("librispeech", "asr"), ("gsc_qut", "digits")))
 
@@ -123,7 +123,7 @@ def test_bad_settings_are_named_before_any_work(tmp_path):
     import subprocess
     import sys
 
-    script = os.path.join(os.path.dirname(__file__), "..", "recipes", "train_recognizer.py")
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "recipes", "train_recognizer.py")
     arm = tmp_path / "typo.yaml"
     arm.write_text("base: " + os.path.join(KWS, "noise.yaml") + "\npatiance: 1\n")
     preset = tmp_path / "presets.yaml"

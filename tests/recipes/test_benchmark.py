@@ -23,7 +23,7 @@ from iaug.recipe import preset_overrides, read_preset
 from iaug.scoring import select_on_dev, table_scores, write_results
 from iaug.stats import paired_t
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 KWS = os.path.join(ROOT, "egs", "gsc_qut", "kws")
 ROWS_FILE = os.path.join(KWS, "benchmark_rows.yaml")
 TABLE = read_rows(ROWS_FILE)

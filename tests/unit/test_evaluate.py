@@ -10,7 +10,7 @@ import shutil
 import soundfile as sf
 import speechbrain as sb
 
-from conftest import fake_kws_system, make_toy_corpus
+from helpers import fake_kws_system, make_toy_corpus
 from iaug.cli.evaluate import main
 from iaug.models import Recognizer
 
@@ -100,7 +100,7 @@ def test_a_checkpoint_file_is_scored_with_its_outputs_under_exp_dir(tmp_path, ca
     shelf.mkdir()
     ckpt = str(shelf / "authors.pt")
     shutil.copy(authors_ckpt, ckpt)
-    kws = os.path.join(os.path.dirname(__file__), "..", "egs", "gsc_qut", "kws", "hparams", "baseline.yaml")
+    kws = os.path.join(os.path.dirname(__file__), "..", "..", "egs", "gsc_qut", "kws", "hparams", "baseline.yaml")
     assert main(["--exp_dir", exp, "--system", f"authors={ckpt}", "--hparams", kws,
                  "--overrides", f"{{data_dir: '{corpus}'}}", "--manifest", manifest]) == 0
     score = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

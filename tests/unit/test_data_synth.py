@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from helpers import ROOT
 from iaug.data.gsc import GSC_LABELS, which_set
 from iaug.data.gsc_synth import make_speaker, speaker_clips
 from iaug.data.synth_noise import BABBLE_WORDS, TEST_TYPES, TRAIN_TYPES
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(ROOT)
 SCRIPT = REPO / "egs/gsc_qut/kws/local/prepare_data.py"
 SNRS = (-12.5, -10, 0, 10, 20, 30, 40)
 

@@ -7,10 +7,10 @@ import os
 import numpy as np
 import pytest
 
+from helpers import ROOT
 from iaug.data.espeak import VOICES, draw_profile, voice_pool
 from iaug.data.signal_chain import settings, wider_profile_ranges
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 spec = importlib.util.spec_from_file_location(
     "generalization", os.path.join(ROOT, "egs", "gsc_qut", "kws", "experiments", "generalization.py"))
 gen = importlib.util.module_from_spec(spec)

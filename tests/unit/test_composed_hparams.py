@@ -10,7 +10,7 @@ through several paths is described at the shortest and named ("same as")
 at the others. A change that alters what any arm builds fails here with the
 first differences. After an intended change, rewrite the record:
 
-    python tests/test_composed_hparams.py --write
+    python tests/unit/test_composed_hparams.py --write
 """
 
 import functools
@@ -27,7 +27,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 
 from iaug.recipe import composed_yaml, parse_arguments, plain_value, resolved_yaml
 
-REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "composed_hparams.json")
 RECIPES = {"kws": "egs/gsc_qut/kws", "asr": "egs/librispeech/asr", "digits": "egs/gsc_qut/digits"}
 ABSENT = "<absent>"
@@ -215,7 +215,7 @@ def test_arm_composes_as_recorded(recipe, arm):
         if diff:
             failures.append(f"{recipe}/{arm}.yaml, {name}:\n" + "\n".join(diff))
     if failures:
-        pytest.fail("composed hparams differ from tests/data/composed_hparams.json (python "
+        pytest.fail("composed hparams differ from tests/unit/data/composed_hparams.json (python "
                     "tests/test_composed_hparams.py --write records an intended change):\n"
                     + "\n".join(failures[:3])
                     + (f"\n... and {len(failures) - 3} more configurations" if len(failures) > 3 else ""),
@@ -224,7 +224,7 @@ def test_arm_composes_as_recorded(recipe, arm):
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
-        raise SystemExit("usage: python tests/test_composed_hparams.py --write")
+        raise SystemExit("usage: python tests/unit/test_composed_hparams.py --write")
     os.makedirs(os.path.dirname(GOLDEN), exist_ok=True)
     with open(GOLDEN, "w", encoding="utf-8") as f:
         json.dump({f"{r}/{a}": record(r, a) for r, a in ALL_ARMS}, f, indent=1)

@@ -15,12 +15,13 @@ import pytest
 import soundfile as sf
 import yaml
 
+from helpers import ROOT
 from iaug.data import download as dl
 from iaug.data.audio import write_wav
 from iaug.data.gsc import which_set
 from iaug.data.gsc_synth import choose_speaker_ids
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(ROOT)
 SCRIPT = REPO / "egs/gsc_qut/kws/local/prepare_data.py"
 CONFIG = REPO / "egs/gsc_qut/kws/hparams/data.yaml"
 

@@ -7,7 +7,7 @@ import torch
 import speechbrain as sb
 from hyperpyyaml import load_hyperpyyaml
 
-from conftest import STABLE_FRONTEND_HPARAMS, make_generator_ckpt
+from helpers import STABLE_FRONTEND_HPARAMS, make_generator_ckpt
 from iaug.augment import ImportantAug, load_generator
 from iaug.export import export_reference
 from iaug.mixing import NoiseBank

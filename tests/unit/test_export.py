@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from conftest import STABLE_FRONTEND_HPARAMS, fake_kws_system, reference_file
+from helpers import STABLE_FRONTEND_HPARAMS, fake_kws_system, reference_file
 from iaug.data.gsc import GSC_LABELS
 from iaug.export import main as export_main
 from iaug.augment import generator_top_db

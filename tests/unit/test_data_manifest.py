@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from helpers import ROOT
 from iaug.data.audio import write_wav
 from iaug.data.gsc import build_manifests
 from iaug.data.manifest import DataError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(ROOT)
 SCRIPT = REPO / "egs/gsc_qut/kws/local/prepare_data.py"
 
 

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import reference_file
+from helpers import reference_file
 from iaug.cli import fetch_reference as fr
 from iaug.data.download import sha256_of
 

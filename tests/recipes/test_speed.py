@@ -5,9 +5,8 @@ import os
 import subprocess
 import sys
 
-from conftest import make_toy_corpus
+from helpers import ROOT, make_toy_corpus
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 SPEED = os.path.join(ROOT, "egs", "gsc_qut", "kws", "local", "speed.py")
 
 
