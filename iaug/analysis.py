@@ -83,7 +83,7 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
       only and on the other bins only (the same gain for both);
     * ``loss_gradient``: ``{"speech": g, "other": g}``, the mean over each
       region's bins of d(loss per utterance) / d(mask), at the all-ones mask
-      and ``snr_db``.
+      and ``snr_db`` (a range: the unmasked condition's draws).
 
     ``generator=None`` measures only the recognizer (accuracies and
     sensitivity). ``generator_stft``: the front-end the generator reads, when
@@ -93,6 +93,8 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
     recognizer = recognizer.to(device).eval()
     modules = torch.nn.ModuleDict({"recognizer": recognizer})
     mixers = {"unmasked": NoiseMixer(noise_bank, snr_db, AllOnes())}
+    ones = GivenMask()  # all ones, for the loss's gradient with respect to the mask
+    plain = NoiseMixer(noise_bank, snr_db, ones)
     if generator is not None:
         learned = LearnedMask(generator.to(device).eval())
         gen_stft = (generator_stft or stft).to(device)
@@ -136,11 +138,12 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
                 energy_all += added
         rng = torch.Generator(device).manual_seed(seed + i)
         noise = stft(noise_bank.to(device).sample(num, (spec.shape[-1] - 1) * stft.hop_length, rng))
-        with torch.enable_grad():
-            ones = torch.ones_like(spec_db, requires_grad=True)
-            noisy = spec + snr_gain(spec, noise, snr_db, frame_mask) * ones * noise
+        with torch.enable_grad():  # the unmasked condition's draws, the mask a leaf
+            ones.mask = torch.ones_like(spec_db, requires_grad=True)
+            rng = torch.Generator(device).manual_seed(seed + i)
+            noisy, _ = plain(stft, spec, spec_db, frame_mask, rng)
             loss = task.loss(task.forward(modules, stft.db(noisy), frame_mask), batch) * num
-            (grad,) = torch.autograd.grad(loss, ones)
+            (grad,) = torch.autograd.grad(loss, ones.mask)
         for region, key in ((speech, "speech"), (other, "other")):
             s, n = _region_sums(grad, region)
             grads[key] += s

@@ -132,6 +132,10 @@ def test_sensitivity_finds_the_region_a_recognizer_reads(toy_corpus, tmp_path):
     assert abs(grad["other"]) < 0.01 * abs(grad["speech"]), grad
     grad = report["other"]["loss_gradient"]
     assert abs(grad["speech"]) < abs(grad["other"]), grad
+    # a range of SNRs (the multi-condition runs'): one draw per utterance
+    ranged = generator_report(STFT(), BandReader(31, 34, inside=True), task, None, data, bank,
+                              snr_db=[-12.5, 15.0], batch_size=4, sensitivity_snrs=())
+    assert ranged["loss_gradient"]["speech"] != 0.0
     assert "on the speech bins only" in diagnostic_lines(report["speech"])[0]
 
 
