@@ -26,7 +26,7 @@ import torch
 import speechbrain as sb
 
 from iaug.mixing import NoiseMixer, snr_gain
-from iaug.policies import AllOnes, LearnedMask
+from iaug.policies import LearnedMask
 
 SPEECH_TOP_DB = 40.0
 SENSITIVITY_SNRS = (10.0, 0.0)
@@ -63,6 +63,13 @@ def _region_sums(mask, region):
 
 
 @torch.no_grad()
+def _detached(output):
+    """A task's output (a tensor, or a tuple of them) cut from the graph."""
+    if isinstance(output, (tuple, list)):
+        return type(output)(_detached(o) for o in output)
+    return output.detach() if torch.is_tensor(output) else output
+
+
 def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr_db=-12.5,
                      batch_size=256, seed=0, device="cpu", sensitivity_snrs=SENSITIVITY_SNRS,
                      generator_stft=None):
@@ -92,24 +99,27 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
     stft = stft.to(device)
     recognizer = recognizer.to(device).eval()
     modules = torch.nn.ModuleDict({"recognizer": recognizer})
-    mixers = {"unmasked": NoiseMixer(noise_bank, snr_db, AllOnes())}
-    ones = GivenMask()  # all ones, for the loss's gradient with respect to the mask
+    mixers = {}
+    ones = GivenMask()  # all ones, a leaf: plain noise and the loss's gradient in one pass
     plain = NoiseMixer(noise_bank, snr_db, ones)
     if generator is not None:
         learned = LearnedMask(generator.to(device).eval())
         gen_stft = (generator_stft or stft).to(device)
         given = GivenMask()  # the generator's mask of each batch, read on its own front-end
         mixers["masked"] = NoiseMixer(noise_bank, snr_db, given)
-    correct = dict.fromkeys(["clean", *mixers], 0)
+    correct = dict.fromkeys(["clean", "unmasked", *mixers], 0)
     wrong = {f"{snr:g}": {"speech": 0, "other": 0} for snr in sensitivity_snrs}
     sums = dict.fromkeys(["all", "all_n", "speech", "speech_n", "other", "other_n"], 0.0)
     energy_kept = energy_all = 0.0
     grads = dict.fromkeys(["speech", "speech_n", "other", "other_n"], 0.0)
     total = 0
 
-    def num_right(spec_db, frame_mask, batch):
-        hyps = task.hypotheses(task.forward(modules, spec_db, frame_mask))
+    def num_right(output, batch):
+        hyps = task.hypotheses(output)
         return sum(h == r for h, r in zip(hyps, task.references(batch)))
+
+    def output(spec_db, frame_mask):
+        return task.forward(modules, spec_db, frame_mask)
 
     loader = sb.dataio.dataloader.make_dataloader(dataset, batch_size=batch_size)
     for i, batch in enumerate(loader):
@@ -122,37 +132,33 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
             given.mask = learned(gen_stft.db(spec))
         speech, other = regions(spec_db, frame_mask)
         num = len(batch.id)
-        correct["clean"] += num_right(spec_db, frame_mask, batch)
-        for name, mixer in mixers.items():
-            rng = torch.Generator(device).manual_seed(seed + i)
-            noisy, mask = mixer(stft, spec, spec_db, frame_mask, rng)
-            correct[name] += num_right(stft.db(noisy), frame_mask, batch)
-            added = (noisy - spec).abs().square().sum().item()
-            if name == "masked":
-                for region, key in ((other | speech, "all"), (speech, "speech"), (other, "other")):
-                    s, n = _region_sums(mask, region)
-                    sums[key] += s
-                    sums[key + "_n"] += n
-                energy_kept += added
-            else:
-                energy_all += added
-        rng = torch.Generator(device).manual_seed(seed + i)
-        noise = stft(noise_bank.to(device).sample(num, (spec.shape[-1] - 1) * stft.hop_length, rng))
-        with torch.enable_grad():  # the unmasked condition's draws, the mask a leaf
+        correct["clean"] += num_right(output(spec_db, frame_mask), batch)
+        with torch.enable_grad():
             ones.mask = torch.ones_like(spec_db, requires_grad=True)
-            rng = torch.Generator(device).manual_seed(seed + i)
-            noisy, _ = plain(stft, spec, spec_db, frame_mask, rng)
-            loss = task.loss(task.forward(modules, stft.db(noisy), frame_mask), batch) * num
-            (grad,) = torch.autograd.grad(loss, ones.mask)
+            noisy, _ = plain(stft, spec, spec_db, frame_mask, torch.Generator(device).manual_seed(seed + i))
+            out = output(stft.db(noisy), frame_mask)
+            (grad,) = torch.autograd.grad(task.loss(out, batch) * num, ones.mask)
+        correct["unmasked"] += num_right(_detached(out), batch)
+        energy_all += (noisy.detach() - spec).abs().square().sum().item()
         for region, key in ((speech, "speech"), (other, "other")):
             s, n = _region_sums(grad, region)
             grads[key] += s
             grads[key + "_n"] += n
+        for name, mixer in mixers.items():  # the same draws as the plain noise
+            noisy, mask = mixer(stft, spec, spec_db, frame_mask, torch.Generator(device).manual_seed(seed + i))
+            correct[name] += num_right(output(stft.db(noisy), frame_mask), batch)
+            for region, key in ((other | speech, "all"), (speech, "speech"), (other, "other")):
+                s, n = _region_sums(mask, region)
+                sums[key] += s
+                sums[key + "_n"] += n
+            energy_kept += (noisy - spec).abs().square().sum().item()
+        rng = torch.Generator(device).manual_seed(seed + i)
+        noise = stft(noise_bank.to(device).sample(num, (spec.shape[-1] - 1) * stft.hop_length, rng))
         for snr in sensitivity_snrs:
             gain = snr_gain(spec, noise, snr, frame_mask)
             for region, key in ((speech, "speech"), (other, "other")):
                 noisy = spec + gain * region.to(spec_db.dtype) * noise
-                wrong[f"{snr:g}"][key] += num - num_right(stft.db(noisy), frame_mask, batch)
+                wrong[f"{snr:g}"][key] += num - num_right(output(stft.db(noisy), frame_mask), batch)
         total += num
     report = {
         "acc_clean": 100.0 * correct["clean"] / total,
