@@ -17,11 +17,21 @@ def test_speed_benchmark_json(tmp_path):
                           env={**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["bound_utt_per_s"] > 0 and result["batch_size"] == 4 and result["device"] == "cpu"
-    assert set(result["stages"]) == {"baseline", "noise", "generator", "importantaug", "binarized"}
-    for stage in result["stages"].values():
+    networks = result["networks"]
+    assert set(networks) == {"recognizer_step", "generator_forward", "generator_step"}
+    assert min(networks.values()) > 0 and result["batch_size"] == 4 and result["device"] == "cpu"
+    stages = result["stages"]
+    assert set(stages) == {"baseline", "noise", "generator", "importantaug", "binarized"}
+    for stage in stages.values():
         assert stage["utt_per_s"] > 0
-        assert abs(stage["ratio"] - stage["utt_per_s"] / result["bound_utt_per_s"]) < 0.01
+        assert abs(stage["ratio"] - stage["utt_per_s"] / stage["bound_utt_per_s"]) < 0.01
+    # what each stage's networks are: the recognizer's step alone, with the
+    # generator's forward in half the batches (the paper's policy) or all
+    recognizer, forward = networks["recognizer_step"], networks["generator_forward"]
+    assert stages["baseline"]["bound_utt_per_s"] == stages["noise"]["bound_utt_per_s"] == recognizer
+    assert abs(stages["importantaug"]["bound_utt_per_s"] - 1 / (1 / recognizer + 0.5 / forward)) < 0.2
+    assert abs(stages["binarized"]["bound_utt_per_s"] - 1 / (1 / recognizer + 1 / forward)) < 0.2
+    assert stages["generator"]["bound_utt_per_s"] == networks["generator_step"]
 
 
 def test_speed_benchmark_needs_a_prepared_corpus(tmp_path):

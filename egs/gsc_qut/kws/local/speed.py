@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""Training speed of every stage against the bare model's bound.
+"""Training speed of every stage against the bound of its networks.
 
     python local/speed.py --data_dir data/synth [--device cpu|cuda] [--steps 30]
 
-On the same prepared corpus, in one run: the bound (forward, backward and
-Adam update of the recognizer on one fixed in-memory batch of spectrograms,
-at the recipe's batch size), then each training stage as the recipe runs it
-(its hparams file, data loader, augmentation, Brain ``fit_batch``) for
-``--steps`` batches after ``--warmup``. Weights are random (speed does not
-depend on them). The last line printed is one JSON object:
-``{"bound_utt_per_s", "stages": {name: {"utt_per_s", "ratio"}}, "device",
-"batch_size", "threads", "steps"}``.
+On the same prepared corpus, in one run: the networks alone on one fixed
+in-memory batch of spectrograms, at the recipe's batch size (the
+recognizer's forward, backward and Adam update; the frozen generator's
+forward; stage A's step: the generator's forward, the frozen recognizer's
+forward and backward, Adam on the generator), then each training stage as
+the recipe runs it (its hparams file, data loader, STFT, noise, mask policy,
+Brain ``fit_batch``) for ``--steps`` batches after ``--warmup``. A stage's
+bound is the networks it must run per batch: the recognizer's step, plus the
+generator's forward in the share of batches whose mask it reads (ImportantAug:
+the policy's ``prob``; Binarized: every batch), or stage A's step; what the
+stage takes beyond it is the recipe's own cost. Weights are random (speed
+does not depend on them). The last line printed is one JSON object:
+``{"networks": {name: utt_per_s}, "stages": {name: {"utt_per_s",
+"bound_utt_per_s", "ratio"}}, "device", "batch_size", "threads", "steps"}``.
 """
 
 import argparse
@@ -31,6 +37,7 @@ import speechbrain as sb
 
 from iaug.brains import GeneratorBrain, RecognizerBrain
 from iaug.dataio import audio_dataset
+from iaug.policies import BinarizedMask, RolledMaskOrOnes
 from iaug.recipe import load, preset_overrides
 
 HPARAMS = Path(__file__).resolve().parents[1] / "hparams"
@@ -93,25 +100,60 @@ def stage_speed(name, args, exp_dir):
     return per_second(step, args.steps, args.warmup, args.batch_size, args.device)
 
 
-def bound_speed(args, exp_dir):
-    """The recognizer alone on one fixed batch of dB spectrograms."""
-    brain, hparams = build("baseline", args, exp_dir)
+def network_speeds(args, exp_dir):
+    """Utterances per second of the networks alone on one fixed batch of dB
+    spectrograms: the recognizer's training step, the frozen generator's
+    forward, and stage A's step."""
+    brain, hparams = build("generator", args, exp_dir)
     data = audio_dataset(hparams["train_csv"], hparams["task"])
     batch = next(iter(sb.dataio.dataloader.make_dataloader(data, batch_size=args.batch_size)))
     batch = batch.to(args.device)
-    stft, recognizer = brain.modules.stft, brain.modules.recognizer
+    stft, recognizer, generator = (brain.modules.stft, brain.modules.recognizer,
+                                   brain.modules.generator)
     with torch.no_grad():
         spec_db = stft.db(stft(batch.sig[0]))
-    optimizer = torch.optim.Adam(recognizer.parameters(), lr=1e-3)
     labels = batch.label_id
-    recognizer.train()
+    rec_opt = torch.optim.Adam(recognizer.parameters(), lr=1e-3)
+    gen_opt = torch.optim.Adam(generator.parameters(), lr=1e-3)
 
-    def step():
-        optimizer.zero_grad()
+    def recognizer_step():
+        rec_opt.zero_grad()
         torch.nn.functional.nll_loss(recognizer(spec_db), labels).backward()
-        optimizer.step()
+        rec_opt.step()
 
-    return per_second(step, args.steps, args.warmup, args.batch_size, args.device)
+    def generator_forward():
+        with torch.no_grad():
+            generator(spec_db)
+
+    def generator_step():  # the mask's effect stood in by adding it: the mixing is the recipe's
+        gen_opt.zero_grad()
+        mask = generator(spec_db).clamp(1e-4, 1 - 1e-4)
+        loss = torch.nn.functional.nll_loss(recognizer(spec_db + mask), labels) - mask.log().mean()
+        loss.backward()
+        gen_opt.step()
+
+    recognizer.train().requires_grad_(True)  # the generator's brain froze it
+    speeds = {"recognizer_step": per_second(recognizer_step, args.steps, args.warmup,
+                                            args.batch_size, args.device)}
+    recognizer.eval().requires_grad_(False)
+    generator.eval()
+    speeds["generator_forward"] = per_second(generator_forward, args.steps, args.warmup,
+                                             args.batch_size, args.device)
+    generator.train()
+    speeds["generator_step"] = per_second(generator_step, args.steps, args.warmup,
+                                          args.batch_size, args.device)
+    return speeds
+
+
+def stage_bound(name, networks, args, exp_dir):
+    """Utterances per second of the networks stage ``name`` runs per batch."""
+    if name == "generator":
+        return networks["generator_step"]
+    _, hparams = build(name, args, exp_dir)
+    policy = getattr(hparams.get("noise_mixer"), "policy", None)
+    share = {RolledMaskOrOnes: getattr(policy, "prob", 0.0), BinarizedMask: 1.0}.get(type(policy), 0.0)
+    seconds = 1.0 / networks["recognizer_step"] + share / networks["generator_forward"]
+    return 1.0 / seconds
 
 
 def main(argv=None):
@@ -133,14 +175,19 @@ def main(argv=None):
         return 1
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as exp_dir:
-        bound = bound_speed(args, exp_dir)
-        print(f"bound: {bound:.1f} utt/s", flush=True)
+        networks = network_speeds(args, exp_dir)
+        print("networks alone: " + ", ".join(f"{k} {v:.1f} utt/s" for k, v in networks.items()),
+              flush=True)
         stages = {}
         for name in args.stages:
+            bound = stage_bound(name, networks, args, exp_dir)
             speed = stage_speed(name, args, exp_dir)
-            stages[name] = {"utt_per_s": round(speed, 1), "ratio": round(speed / bound, 3)}
-            print(f"{name}: {speed:.1f} utt/s ({speed / bound:.0%} of the bound)", flush=True)
-    print(json.dumps({"bound_utt_per_s": round(bound, 1), "stages": stages, "device": args.device,
+            stages[name] = {"utt_per_s": round(speed, 1), "bound_utt_per_s": round(bound, 1),
+                            "ratio": round(speed / bound, 3)}
+            print(f"{name}: {speed:.1f} utt/s ({speed / bound:.0%} of its bound, {bound:.1f})",
+                  flush=True)
+    print(json.dumps({"networks": {k: round(v, 1) for k, v in networks.items()},
+                      "stages": stages, "device": args.device,
                       "in_memory": args.in_memory,
                       "batch_size": args.batch_size, "threads": torch.get_num_threads(),
                       "steps": args.steps}))
