@@ -20,6 +20,7 @@ def test_speed_benchmark_json(tmp_path):
     networks = result["networks"]
     assert set(networks) == {"recognizer_step", "generator_forward", "generator_step"}
     assert min(networks.values()) > 0 and result["batch_size"] == 4 and result["device"] == "cpu"
+    assert result["frontend"] == "stable"  # run.sh's default
     stages = result["stages"]
     assert set(stages) == {"baseline", "noise", "generator", "importantaug", "binarized"}
     for stage in stages.values():

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Training speed of every stage against the bound of its networks.
 
-    python local/speed.py --data_dir data/synth [--device cpu|cuda] [--steps 30]
+    python local/speed.py --data_dir data/synth [--device cpu|cuda] [--frontend stable|paper] [--steps 30]
 
 On the same prepared corpus, in one run: the networks alone on one fixed
 in-memory batch of spectrograms, at the recipe's batch size (the
@@ -41,6 +41,8 @@ from iaug.policies import BinarizedMask, RolledMaskOrOnes
 from iaug.recipe import load, preset_overrides
 
 HPARAMS = Path(__file__).resolve().parents[1] / "hparams"
+# run.sh's --frontend (tools/recipe_lib.sh): its default is stable
+FRONTENDS = {"stable": {"top_db": 80, "normalize_input": True}, "paper": {}}
 STAGES = {"baseline": ("baseline", RecognizerBrain), "noise": ("noise", RecognizerBrain),
           "generator": ("generator", GeneratorBrain), "importantaug": ("importantaug", RecognizerBrain),
           "binarized": ("binarized", RecognizerBrain)}
@@ -65,7 +67,7 @@ def build(name, args, exp_dir):
     hparams_file = HPARAMS / f"{stem}.yaml"
     overrides = {**(preset_overrides(args.preset, hparams_file) if args.preset else {}),
                  "data_dir": args.data_dir, "exp_dir": exp_dir, "batch_size": args.batch_size,
-                 "init_recognizer": None}
+                 "init_recognizer": None, **FRONTENDS[args.frontend]}
     if stem in ("importantaug", "binarized", "generator"):
         overrides["init_generator"] = None
     overrides = {k: v for k, v in overrides.items() if not k.endswith("_candidates")}
@@ -106,26 +108,39 @@ def network_speeds(args, exp_dir):
     forward, and stage A's step."""
     brain, hparams = build("generator", args, exp_dir)
     data = audio_dataset(hparams["train_csv"], hparams["task"])
-    batch = next(iter(sb.dataio.dataloader.make_dataloader(data, batch_size=args.batch_size)))
-    batch = batch.to(args.device)
+    # a few of the stages' own (shuffled) batches: the speed of the paper's
+    # front-end depends on the values (denormal floats from digital silence)
+    loader = iter(sb.dataio.dataloader.make_dataloader(data, **hparams["train_dataloader_opts"]))
     stft, recognizer, generator = (brain.modules.stft, brain.modules.recognizer,
                                    brain.modules.generator)
+    fixed = []
     with torch.no_grad():
-        spec_db = stft.db(stft(batch.sig[0]))
-    labels = batch.label_id
+        for batch in (next(loader) for _ in range(min(4, len(data) // args.batch_size or 1))):
+            batch = batch.to(args.device)
+            fixed.append((stft.db(stft(batch.sig[0])), batch.label_id))
+    turn = 0
+
+    def next_fixed():
+        nonlocal turn
+        turn += 1
+        return fixed[turn % len(fixed)]
+
     rec_opt = torch.optim.Adam(recognizer.parameters(), lr=1e-3)
     gen_opt = torch.optim.Adam(generator.parameters(), lr=1e-3)
 
     def recognizer_step():
+        spec_db, labels = next_fixed()
         rec_opt.zero_grad()
         torch.nn.functional.nll_loss(recognizer(spec_db), labels).backward()
         rec_opt.step()
 
     def generator_forward():
+        spec_db, _ = next_fixed()
         with torch.no_grad():
             generator(spec_db)
 
     def generator_step():  # the mask's effect stood in by adding it: the mixing is the recipe's
+        spec_db, labels = next_fixed()
         gen_opt.zero_grad()
         mask = generator(spec_db).clamp(1e-4, 1 - 1e-4)
         loss = torch.nn.functional.nll_loss(recognizer(spec_db + mask), labels) - mask.log().mean()
@@ -164,6 +179,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--batch_size", type=int, default=256, help="the recipe's (paper: 256)")
+    parser.add_argument("--frontend", choices=list(FRONTENDS), default="stable",
+                        help="run.sh's --frontend (default: its default)")
     parser.add_argument("--preset", help="a preset whose other settings apply (e.g. num_workers)")
     parser.add_argument("--stages", nargs="+", default=list(STAGES), choices=list(STAGES))
     parser.add_argument("--in_memory", choices=["auto", "true", "false"],
@@ -187,7 +204,7 @@ def main(argv=None):
             print(f"{name}: {speed:.1f} utt/s ({speed / bound:.0%} of its bound, {bound:.1f})",
                   flush=True)
     print(json.dumps({"networks": {k: round(v, 1) for k, v in networks.items()},
-                      "stages": stages, "device": args.device,
+                      "stages": stages, "device": args.device, "frontend": args.frontend,
                       "in_memory": args.in_memory,
                       "batch_size": args.batch_size, "threads": torch.get_num_threads(),
                       "steps": args.steps}))
