@@ -3,7 +3,8 @@
 # Needs: root, exp_dir, preset, preset_file, ngpu, nnodes, node_rank,
 # rdzv_endpoint, device, stage, stop_stage, nthreads, manifests; data_args
 # (the overrides naming the recipe's data, e.g. --data_dir DIR); optional:
-# seed, train_extra (overrides every training gets).
+# seed, train_extra (overrides every training gets), jobs (systems of a
+# sweep side by side; default auto).
 
 log() { echo "$(date '+%F %T') [stage $stage_now] $*"; }
 
@@ -36,6 +37,12 @@ setup_run() {
       die "--node_rank is 0 to $((nnodes - 1)) (got '$node_rank')"
     [[ $rdzv_endpoint == ?*:[0-9]* ]] || die "--nnodes $nnodes needs --rdzv_endpoint HOST:PORT of node 0"
   fi
+  jobs=${jobs:-auto}
+  if [ "$jobs" = auto ]; then  # a sweep's systems side by side: one per thread, on the CPU
+    jobs=1
+    [ "$torch_device" != cpu ] || [ "$ngpu" -gt 1 ] || [ "$nnodes" -gt 1 ] || jobs=$nthreads
+  fi
+  [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "--jobs is auto or a positive number (got '$jobs')"
   local dir
   for dir in "$data_dir" "$exp_dir"; do
     [ ! -e "$dir" ] || [ -d "$dir" ] || die "$dir is a file, not a folder"
@@ -189,14 +196,32 @@ train() {
 
 # sweep NAME KEY CANDIDATES TAG [overrides...]: one system NAME_<TAG><value>
 # per value of KEY listed in hparams/NAME.yaml's CANDIDATES (after the
-# preset), then the link NAME -> the one with the lowest dev error
+# preset), then the link NAME -> the one with the lowest dev error. Up to
+# `jobs` systems train side by side, in the candidates' order, the torch
+# threads split between them (a fixed split for a given --nthreads and
+# --jobs: the same bytes); one alone keeps them all and its progress bar
 sweep() {
-  local name=$1 key=$2 candidates=$3 tag=$4 value systems=(); shift 4
-  for value in $(setting "hparams/$name.yaml" "$candidates"); do
-    train train_recognizer.py "hparams/$name.yaml" "${name}_$tag$value" --"$key" "$value" "$@"
-    systems+=("$exp_dir/${name}_$tag$value")
+  local name=$1 key=$2 candidates=$3 tag=$4 values systems=() value i=0 group
+  shift 4
+  read -ra values <<< "$(setting "hparams/$name.yaml" "$candidates")"
+  sweep_name=$name sweep_key=$key sweep_tag=$tag sweep_args=("$@")
+  for value in "${values[@]}"; do systems+=("$exp_dir/${name}_$tag$value"); done
+  while [ "$i" -lt "${#values[@]}" ]; do
+    group=("${values[@]:i:jobs}")
+    sweep_threads=$(( nthreads / ${#group[@]} )); [ "$sweep_threads" -ge 1 ] || sweep_threads=1
+    [ "${#group[@]}" = 1 ] || log "$(printf "${name}_$tag%s " "${group[@]}")side by side," \
+      "$sweep_threads torch thread(s) each (--jobs $jobs)"
+    foreach "${#group[@]}" "$exp_dir/log_${name}_$tag" train_candidate "${group[@]}"
+    i=$(( i + ${#group[@]} ))
   done
   python3 -m iaug.scoring select "$exp_dir/$name" "${systems[@]}"
+}
+
+train_candidate() {  # train_candidate VALUE: the running sweep's system of VALUE
+  local OMP_NUM_THREADS=$sweep_threads MKL_NUM_THREADS=$sweep_threads
+  export OMP_NUM_THREADS MKL_NUM_THREADS
+  train train_recognizer.py "hparams/$sweep_name.yaml" "${sweep_name}_$sweep_tag$1" \
+    --"$sweep_key" "$1" ${sweep_args[@]+"${sweep_args[@]}"}
 }
 
 # finished SYSTEM...: sets `systems` to those of the named systems that

@@ -181,3 +181,32 @@ def test_the_python_tools_check_the_device_in_one_line(tmp_path, capsys):
                           capture_output=True, text=True)
     assert proc.returncode != 0 and f"--device {missing}: torch sees no such GPU" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "exp").exists()
+
+
+def test_a_sweep_side_by_side_trains_what_it_trains_one_after_another(kws_tiny, tmp_path):
+    # the shared experiment ran with --jobs auto: its stage-3 candidates side
+    # by side when there are two cores, each with its share of the threads
+    import shutil
+
+    import torch
+
+    from iaug.checkpoints import load_state
+
+    cores = len(os.sched_getaffinity(0))
+    candidates = sorted(d for d in os.listdir(kws_tiny.exp) if d.startswith("noise_snr"))
+    assert len(candidates) == 2
+    if cores >= 2:
+        assert f"{candidates[0]} {candidates[1]} side by side" in kws_tiny.log
+    exp = str(tmp_path / "exp")
+    shutil.copytree(os.path.join(kws_tiny.exp, "baseline"), os.path.join(exp, "baseline"))
+    threads = max(1, cores // min(cores, 2))
+    proc = subprocess.run(["bash", RECIPES["kws"], "--data_dir", kws_tiny.data, "--exp_dir", exp,
+                           "--preset", "tiny", "--stage", "3", "--stop_stage", "3",
+                           "--nthreads", str(threads), "--jobs", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and "side by side" not in proc.stdout, proc.stderr[-2000:]
+    for system in candidates:
+        ours = load_state(os.path.join(exp, system), "recognizer")[0]
+        theirs = load_state(os.path.join(kws_tiny.exp, system), "recognizer")[0]
+        assert all(torch.equal(ours[k], theirs[k]) for k in theirs), system
+    assert "--jobs" in fails(RECIPES["kws"], "--jobs", "0", "--exp_dir", str(tmp_path / "e"))

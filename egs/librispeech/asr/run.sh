@@ -41,8 +41,10 @@ node_rank=0
 rdzv_endpoint=""
 precision=fp32          # fp32 | bf16 | fp16 (mixed precision of training; fp16 on a GPU)
 nj=2                    # parallel jobs for data preparation
-nthreads=auto           # torch threads per process: auto = the cores it may use (/ ngpu);
+nthreads=auto           # torch threads of a training process: auto = the cores it may use (/ ngpu);
                         # results repeat for the same number
+jobs=auto               # systems of one dev sweep (stage 3) trained side by side,
+                        # the threads split between them: auto = one per thread on the CPU
 archive_dir=""          # archives fetched by hand (librispeech)
 on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 
