@@ -45,11 +45,13 @@ class SentenceNorm(nn.Module):
     telephone-band and 8 kHz clips have whole bins at the ``top_db`` floor),
     and it divides such a bin's rounding residue by 1e-10. Here the variance
     gets ``eps`` (dB squared) before the square root, as in layer norm.
+    ``std=False``: the mean only.
     """
 
-    def __init__(self, eps=1e-5):
+    def __init__(self, eps=1e-5, std=True):
         super().__init__()
         self.eps = eps
+        self.std = std
 
     def forward(self, x, frame_mask=None):
         if frame_mask is None:
@@ -57,6 +59,8 @@ class SentenceNorm(nn.Module):
         m = frame_mask[:, None, :]
         n = m.sum(-1, keepdim=True)
         mean = (x * m).sum(-1, keepdim=True) / n
+        if not self.std:
+            return x - mean
         var = ((x - mean) * m).square().sum(-1, keepdim=True) / n
         return (x - mean) / torch.sqrt(var + self.eps)
 
@@ -70,7 +74,9 @@ class Recognizer(nn.Module):
 
     ``normalize=True`` first normalises each utterance's input, every bin to
     zero mean and unit variance over its real frames (:class:`SentenceNorm`);
-    the paper reads raw dB (False).
+    ``"mean"`` only removes each bin's mean (a bin that barely moves stays
+    near 0 instead of being scaled up to unit variance); the paper reads raw
+    dB (False).
     """
 
     reads = "spectrogram"
@@ -78,7 +84,9 @@ class Recognizer(nn.Module):
     def __init__(self, n_bins=257, num_classes=35, num_blocks=5, kernel_size=9,
                  block_dropout=0.0, dropout=0.0, normalize=False):
         super().__init__()
-        self.norm = SentenceNorm() if normalize else None
+        if normalize not in (False, True, "mean"):
+            raise ValueError(f"normalize: False, True or 'mean', not {normalize!r}")
+        self.norm = SentenceNorm(std=normalize is True) if normalize else None
         self.convs = nn.ModuleList(
             SeparableResBlock(n_bins, kernel_size, block_dropout) for _ in range(num_blocks)
         )

@@ -71,6 +71,20 @@ def test_normalisation_statistics_use_real_frames_only():
     torch.testing.assert_close(alone.std(-1, unbiased=False), torch.ones(1, 257), atol=1e-4, rtol=0)
 
 
+def test_mean_only_normalisation_keeps_each_bins_spread():
+    # "mean": every bin's mean over the real frames removed, its spread (how
+    # far it moves over time, in dB) kept: a near-constant bin stays near 0
+    import pytest
+
+    x = torch.randn(2, 257, 20) * torch.linspace(0.01, 10, 257)[None, :, None] + 3
+    padded = torch.cat([x, torch.full((2, 257, 6), -200.0)], -1)
+    mask = torch.cat([torch.ones(2, 20), torch.zeros(2, 6)], -1)
+    normed = Recognizer(normalize="mean").norm(padded, mask)[..., :20]
+    torch.testing.assert_close(normed, x - x.mean(-1, keepdim=True), atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="normalize"):
+        Recognizer(normalize="std")
+
+
 def test_a_constant_bin_keeps_gradients_finite_and_small():
     # a band-limited clip under the top_db floor: whole bins constant over
     # time. SpeechBrain's sentence InputNormalization gives NaN gradients
