@@ -50,9 +50,11 @@ class GivenMask:
         return self.mask
 
 
-def regions(spec_db, frame_mask):
-    """(speech bins, the other real bins) of a clean dB spectrogram, [B, F, T] bool each."""
-    speech = speech_bins(spec_db, frame_mask)
+def regions(spec, frame_mask):
+    """(speech bins, the other real bins) of a clean complex spectrogram,
+    [B, F, T] bool each. Read on its raw dB, not on a front-end's: a floor
+    within ``SPEECH_TOP_DB`` of the peak would put every bin in "speech"."""
+    speech = speech_bins(20.0 * torch.log10(spec.abs().clamp(min=1e-10)), frame_mask)
     return speech, (frame_mask[:, None, :] > 0).expand_as(speech) & ~speech
 
 
@@ -62,7 +64,6 @@ def _region_sums(mask, region):
     return float((mask * region).sum()), float(region.sum())
 
 
-@torch.no_grad()
 def _detached(output):
     """A task's output (a tensor, or a tuple of them) cut from the graph."""
     if isinstance(output, (tuple, list)):
@@ -70,6 +71,7 @@ def _detached(output):
     return output.detach() if torch.is_tensor(output) else output
 
 
+@torch.no_grad()
 def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr_db=-12.5,
                      batch_size=256, seed=0, device="cpu", sensitivity_snrs=SENSITIVITY_SNRS,
                      generator_stft=None):
@@ -130,7 +132,7 @@ def generator_report(stft, recognizer, task, generator, dataset, noise_bank, snr
         frame_mask = stft.frame_mask(lens, spec.shape[-1])
         if generator is not None:
             given.mask = learned(gen_stft.db(spec))
-        speech, other = regions(spec_db, frame_mask)
+        speech, other = regions(spec, frame_mask)
         num = len(batch.id)
         correct["clean"] += num_right(output(spec_db, frame_mask), batch)
         with torch.enable_grad():

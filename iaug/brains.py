@@ -310,10 +310,10 @@ class GeneratorBrain(_ImportanceBrain):
         noisy, mask = self.hparams.noise_mixer(self.modules.stft, spec, spec_db, frame_mask, rng)
         predictions = self.hparams.task.forward(self.forward_modules(stage), self.modules.stft.db(noisy),
                                                 frame_mask)
-        return predictions, mask, frame_mask, spec_db
+        return predictions, mask, frame_mask, spec
 
     def compute_objectives(self, outputs, batch, stage):
-        predictions, mask, frame_mask, spec_db = outputs
+        predictions, mask, frame_mask, spec = outputs
         task_loss = self.hparams.task.loss(predictions, batch)
         loss, terms = importance_loss(task_loss, mask, frame_mask, **self.hparams.loss_weights)
         if stage != sb.Stage.TRAIN:
@@ -322,7 +322,7 @@ class GeneratorBrain(_ImportanceBrain):
                 self.extra.setdefault(key, []).append(float(value))
             self.extra.setdefault("mean_mask", []).append(float(masked_mean(mask, frame_mask)))
             # where the noise goes: ImportantAug's premise is a lower mask on the speech
-            for key, region in zip(("mask_speech", "mask_other"), regions(spec_db, frame_mask)):
+            for key, region in zip(("mask_speech", "mask_other"), regions(spec, frame_mask)):
                 if region.any():
                     self.extra.setdefault(key, []).append(float(mask[region].mean()))
         return loss

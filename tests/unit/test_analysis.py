@@ -80,6 +80,21 @@ def test_speech_bins_are_within_40_db_of_the_loudest_real_bin():
     assert bins[1].nonzero().tolist() == [[0, 0]]
 
 
+def test_regions_read_the_raw_db_whatever_the_front_ends_floor():
+    # a tone in faint noise: a floor 40 dB below the peak would make every
+    # bin "within 40 dB of the peak"; the regions are those of the raw dB
+    from iaug.analysis import regions
+
+    t = torch.arange(16000) / 16000.0
+    wav = (torch.sin(2 * torch.pi * 440 * t) + 1e-4 * torch.randn(16000, generator=torch.Generator().manual_seed(0)))[None]
+    frame_mask = torch.ones(1, 126)
+    spec = STFT()(wav)
+    speech, other = regions(spec, frame_mask)
+    assert speech.equal(speech_bins(STFT().db(spec), frame_mask)) and 0 < speech.float().mean() < 0.2
+    assert other.equal(~speech)
+    assert speech_bins(STFT(top_db=40).db(spec), frame_mask).all()  # what it avoids
+
+
 def test_report_says_where_the_mask_puts_the_noise(toy_corpus):
     task = KeywordSpotting(labels=["backward", "bed", "bird", "cat"])
     data = audio_dataset(f"{toy_corpus}/manifests/train.csv", task)
