@@ -167,7 +167,7 @@ def test_gsc_from_placed_archives(tmp_path):
     assert {n.split("-noise-")[0] for n in dev} == {"free-sound", "sound-bible"}
     for name in ("train", "dev", "test", "noise_train", "noise_dev", "noisy/musan_snr-10", "noisy/qut_snr-12.5"):
         assert (d / "manifests" / f"{name}.csv").exists(), name
-    r = prepare_kws_data("download", "--corpus", "gsc", "--archive_dir", str(arch), "--data_dir", str(d), "--config", str(cfg))
+    r = prepare_kws_data("download", "--corpus", "gsc", "--archive_dir", arch, "--data_dir", d, "--config", cfg)
     assert r.returncode == 0 and "verifying" not in r.stdout  # rerun: nothing fetched, checked or extracted
     r = prepare_kws_data("download", "--corpus", "synth", "--preset", "tiny", "--data_dir", str(d))
     assert r.returncode == 1 and "holds the gsc corpus" in r.stderr
