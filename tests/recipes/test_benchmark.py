@@ -357,9 +357,10 @@ def committed(results, fe):
 @pytest.fixture(scope="module")
 def tiny_corpus(kws_tiny):
     """The tiny synth corpus and its manifests: the session's KWS run built
-    them with this preset (run.sh stages 0-1). The benchmark only reads its
-    data folder: run.sh finds stages 0-1 done, its outputs go to --bench_dir
-    and --results_dir."""
+    them with this preset (run.sh stages 0-1). The benchmark leaves its data
+    folder as it is: run.sh finds stages 0-1 done and writes only its lock's
+    pid there, as every run.sh on the folder does; the rest goes to
+    --bench_dir and --results_dir."""
     return kws_tiny.data
 
 
