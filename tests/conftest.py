@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import make_authors_ckpt, make_generator_ckpt, make_toy_corpus
+from helpers import build_tiny_synth, make_authors_ckpt, make_generator_ckpt, make_toy_corpus
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +20,12 @@ def authors_ckpt(tmp_path_factory):
 @pytest.fixture
 def toy_corpus(tmp_path):
     return make_toy_corpus(str(tmp_path / "toy"))
+
+
+@pytest.fixture(scope="session")
+def tiny_synth(tmp_path_factory):
+    """The tiny synth corpus with its manifests, built once: read it, or
+    copy it to change it."""
+    data = tmp_path_factory.mktemp("tiny_synth")
+    build_tiny_synth(data)
+    return data

@@ -11,7 +11,10 @@ test, unless `IAUG_REFERENCE_DIR` is set (as `.ci/run` does), when it fails.
 Every other test uses :func:`make_generator_ckpt` / :func:`make_authors_ckpt`.
 """
 
+import contextlib
 import csv
+import importlib.util
+import io
 import os
 import subprocess
 
@@ -135,6 +138,49 @@ def make_toy_corpus(root, labels=GSC_LABELS[:4], per_label=6, seed=0):
         write_manifest(os.path.join(root, "manifests", f"noise_{split}.csv"), noise_rows,
                        ["ID", "duration", "wav", "wav_format", "wav_opts"])
     return root
+
+
+KWS_PREPARE = os.path.join(EGS, "gsc_qut", "kws", "local", "prepare_data.py")
+
+
+def load_script(path):
+    """A recipe's script (which is no package module) imported by its path,
+    once per session: its ``main(argv)`` runs without a Python start-up."""
+    name = "script_" + os.path.relpath(path, ROOT).replace(os.sep, "_").replace(".", "_")
+    module = _SCRIPTS.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _SCRIPTS[name] = module
+    return module
+
+
+_SCRIPTS = {}
+
+
+def call_main(script, *args):
+    """``main(args)`` of a script in this process, as a finished command:
+    its return value and what it printed (``.returncode``, ``.stdout``,
+    ``.stderr``). Prints of forked workers are not in it."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = load_script(script).main([str(a) for a in args])
+    return subprocess.CompletedProcess([script, *args], code, out.getvalue(), err.getvalue())
+
+
+def prepare_kws_data(*args):
+    """The KWS recipe's local/prepare_data.py with these arguments, in this process."""
+    return call_main(KWS_PREPARE, *args)
+
+
+def build_tiny_synth(data_dir, nj=2):
+    """run.sh stages 0-1 on the tiny synth corpus, in this process; returns
+    the manifests step's result."""
+    for cmd in (["download", "--corpus", "synth", "--preset", "tiny"], ["manifests"]):
+        r = prepare_kws_data(*cmd, "--data_dir", data_dir, "--nj", nj)
+        assert r.returncode == 0, r.stdout + r.stderr
+    return r
 
 
 def run_script(script, *args, timeout=600, env=None):

@@ -33,8 +33,10 @@ RECIPES = {"kws": "egs/gsc_qut/kws", "asr": "egs/librispeech/asr", "digits": "eg
 ABSENT = "<absent>"
 
 
+@functools.lru_cache(maxsize=None)
 def variants(recipe):
-    """name -> the overrides run.sh gives every training of the recipe."""
+    """name -> the overrides run.sh gives every training of the recipe (read
+    once: the files it reads do not change during a test run)."""
     if recipe == "kws":  # --frontend, as tools/recipe_lib.sh spells it
         def frontend(name):
             out = subprocess.run(["bash", "-c", f'. tools/recipe_lib.sh && frontend_overrides {name}'],

@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 import yaml
 
-from helpers import ROOT
+from helpers import ROOT, prepare_kws_data
 from iaug.data import download as dl
 from iaug.data.audio import write_wav
 from iaug.data.gsc import which_set
@@ -154,7 +154,7 @@ def test_gsc_from_placed_archives(tmp_path):
     cfg = config_with(tmp_path, **{k: "http://127.0.0.1:9/none" for k in ("gsc", "musan", "qut_home", "gsc_musan")})
     d = tmp_path / "data"
     for cmd in (["download", "--corpus", "gsc", "--archive_dir", str(arch)], ["manifests"]):
-        r = prepare(*cmd, "--data_dir", str(d), "--config", str(cfg), "--nj", "2")
+        r = prepare_kws_data(*cmd, "--data_dir", str(d), "--config", str(cfg), "--nj", "2")
         assert r.returncode == 0, r.stdout + r.stderr
     assert (d / "downloads/musan.tar.gz.sha256").exists() and not list(arch.glob("*.sha256"))
     noisy = sorted(p.name for p in (d / "noisy_test").iterdir())
@@ -167,7 +167,7 @@ def test_gsc_from_placed_archives(tmp_path):
     assert {n.split("-noise-")[0] for n in dev} == {"free-sound", "sound-bible"}
     for name in ("train", "dev", "test", "noise_train", "noise_dev", "noisy/musan_snr-10", "noisy/qut_snr-12.5"):
         assert (d / "manifests" / f"{name}.csv").exists(), name
-    r = prepare("download", "--corpus", "gsc", "--archive_dir", str(arch), "--data_dir", str(d), "--config", str(cfg))
+    r = prepare_kws_data("download", "--corpus", "gsc", "--archive_dir", arch, "--data_dir", d, "--config", cfg)
     assert r.returncode == 0 and "verifying" not in r.stdout  # rerun: nothing fetched, checked or extracted
-    r = prepare("download", "--corpus", "synth", "--preset", "tiny", "--data_dir", str(d))
+    r = prepare_kws_data("download", "--corpus", "synth", "--preset", "tiny", "--data_dir", str(d))
     assert r.returncode == 1 and "holds the gsc corpus" in r.stderr

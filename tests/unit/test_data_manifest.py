@@ -1,20 +1,14 @@
 """Stage 1 checks every file and names bad ones by path."""
 import csv
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from helpers import ROOT
+from helpers import prepare_kws_data
 from iaug.data.audio import write_wav
 from iaug.data.gsc import build_manifests
 from iaug.data.manifest import DataError
-
-REPO = Path(ROOT)
-SCRIPT = REPO / "egs/gsc_qut/kws/local/prepare_data.py"
 
 
 @pytest.fixture
@@ -76,8 +70,7 @@ def test_skip_counts_and_leaves_out(data_dir):
 
 def test_cli_fail_is_one_line(data_dir):
     d, bad = data_dir
-    r = subprocess.run([sys.executable, str(SCRIPT), "manifests", "--data_dir", str(d), "--nj", "1"],
-                       capture_output=True, text=True, timeout=60)
+    r = prepare_kws_data("manifests", "--data_dir", d, "--nj", "1")
     assert r.returncode == 1
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert "yes/corrupt_nohash_0.wav" in r.stderr

@@ -3,13 +3,9 @@ when audio files were added to or changed in the corpus."""
 
 import os
 import shutil
-import subprocess
-import sys
 
-from helpers import ROOT
+from helpers import prepare_kws_data
 from iaug.data.steps import audio_fingerprint, step
-
-PREPARE = os.path.join(ROOT, "egs", "gsc_qut", "kws", "local", "prepare_data.py")
 
 
 def test_step_reruns_when_audio_changes(tmp_path):
@@ -33,8 +29,7 @@ def test_step_reruns_when_audio_changes(tmp_path):
 
 
 def run(*args):
-    proc = subprocess.run([sys.executable, PREPARE, *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": ROOT}, timeout=300)
+    proc = prepare_kws_data(*args)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
 
@@ -44,9 +39,9 @@ def rows(data, split):
         return sum(1 for _ in f) - 1
 
 
-def test_manifest_stage_sees_a_new_clip(tmp_path):
+def test_manifest_stage_sees_a_new_clip(tiny_synth, tmp_path):
     data = str(tmp_path / "d")
-    run("download", "--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--nj", "2")
+    shutil.copytree(tiny_synth, data)  # stage 0 done: its copy is ours to change
     run("manifests", "--data_dir", data)
     assert "manifests: already done, skipped" in run("manifests", "--data_dir", data)
     before = sum(rows(data, s) for s in ("train", "dev", "test"))
@@ -58,9 +53,10 @@ def test_manifest_stage_sees_a_new_clip(tmp_path):
     assert sum(rows(data, s) for s in ("train", "dev", "test")) == before + 1
 
 
-def test_a_copied_data_folder_gets_manifests_of_its_own(tmp_path):
+def test_a_copied_data_folder_gets_manifests_of_its_own(tiny_synth, tmp_path):
     data, copy = tmp_path / "d", tmp_path / "copy"
-    run("download", "--corpus", "synth", "--preset", "tiny", "--data_dir", str(data), "--nj", "2")
+    # a copy of stages 0-1 done: the hard links below share its files, not the shared corpus'
+    shutil.copytree(tiny_synth, data)
     run("manifests", "--data_dir", str(data))
     shutil.copytree(data, copy, copy_function=os.link)  # as `cp -al`: same files, same times
     assert "already done" not in run("manifests", "--data_dir", str(copy))

@@ -3,41 +3,25 @@ the noisy test sets, idempotent reruns, manifests."""
 import csv
 import hashlib
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from helpers import ROOT
+from helpers import build_tiny_synth
 from iaug.data.gsc import GSC_LABELS, which_set
 from iaug.data.gsc_synth import make_speaker, speaker_clips
 from iaug.data.synth_noise import BABBLE_WORDS, TEST_TYPES, TRAIN_TYPES
 
-REPO = Path(ROOT)
-SCRIPT = REPO / "egs/gsc_qut/kws/local/prepare_data.py"
 SNRS = (-12.5, -10, 0, 10, 20, 30, 40)
 
 
-def prepare(*args):
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
-                          timeout=300, cwd=REPO)
-
-
-def build(data_dir):
-    for cmd in (["download", "--corpus", "synth", "--preset", "tiny"], ["manifests"]):
-        r = prepare(*cmd, "--data_dir", str(data_dir), "--nj", "2")
-        assert r.returncode == 0, r.stdout + r.stderr
-    return r
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tiny")
-    build(d)
-    return d
+@pytest.fixture
+def tiny(tiny_synth):
+    """The session's tiny corpus: read here, and rebuilt in place only by a
+    rerun that must change nothing."""
+    return tiny_synth
 
 
 def file_digests(root):
@@ -77,7 +61,7 @@ def test_clips_have_speech_and_a_noise_floor(tiny):
 
 
 def test_same_seed_same_bytes(tiny, tmp_path):
-    build(tmp_path)
+    build_tiny_synth(tmp_path)
     for sub in ("speech_commands", "noise", "noisy_test", "synth_noise"):
         a, b = file_digests(tiny / sub), file_digests(tmp_path / sub)
         assert a and a == b, sub
@@ -113,7 +97,7 @@ def test_noisy_sets_snr_measured_back(tiny):
 
 def test_rerun_does_nothing(tiny):
     before = {p: p.stat().st_mtime_ns for p in tiny.rglob("*")}
-    r = build(tiny)
+    r = build_tiny_synth(tiny)
     assert "already done" in r.stdout
     assert {p: p.stat().st_mtime_ns for p in tiny.rglob("*")} == before
 

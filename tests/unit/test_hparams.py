@@ -123,6 +123,16 @@ def test_bad_settings_are_named_before_any_work(tmp_path):
     import subprocess
     import sys
 
+    from iaug.recipe import load_hparams
+
+    def refused(*args):
+        # load_hparams is what the training scripts run first; its SystemExit
+        # is what they print: one line, exit status 1
+        with pytest.raises(SystemExit) as e:
+            load_hparams([*args, "--data_dir", str(tmp_path)])
+        assert isinstance(e.value.code, str) and "\n" not in e.value.code, e.value.code
+        return e.value.code
+
     script = os.path.join(os.path.dirname(__file__), "..", "..", "recipes", "train_recognizer.py")
     arm = tmp_path / "typo.yaml"
     arm.write_text("base: " + os.path.join(KWS, "noise.yaml") + "\npatiance: 1\n")
@@ -130,6 +140,12 @@ def test_bad_settings_are_named_before_any_work(tmp_path):
     preset.write_text("per_file:\n    generatr: {number_of_epochs: 1}\n")
     broken = tmp_path / "broken.yaml"
     broken.write_text("batch_size: 8\nper_file:\n  noise: {snr_db: [1, 2\n")
+    # the real command, once: its stderr is that one line, no traceback
+    proc = subprocess.run([sys.executable, script, os.path.join(KWS, "noise.yaml"),
+                           "--data_dir", str(tmp_path), "--batch_size", "abc"], capture_output=True, text=True)
+    message = "batch_size must be an integer >= 1, got 'abc'"
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr[-500:]
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     for args, message in (
             (["--batch_size", "abc"], "batch_size must be an integer >= 1, got 'abc'"),
             (["--lr", "-0.1"], "lr must be a number > 0, got -0.1"),
@@ -138,17 +154,10 @@ def test_bad_settings_are_named_before_any_work(tmp_path):
             (["--preset", str(preset)], "per_file entry 'generatr' names no hparams file"),
             (["--number_of_epochs", "0"], "number_of_epochs must be an integer >= 1, got 0"),
             (["--preset", str(broken)], f"{broken}: not valid yaml at line 4 (")):
-        proc = subprocess.run([sys.executable, script, os.path.join(KWS, "noise.yaml"),
-                               "--data_dir", str(tmp_path), *args], capture_output=True, text=True)
-        assert proc.returncode != 0 and message in proc.stderr, proc.stderr[-500:]
-        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    proc = subprocess.run([sys.executable, script, str(arm), "--data_dir", str(tmp_path)],
-                          capture_output=True, text=True)
-    assert "patiance used by nothing (a typo?)" in proc.stderr and "Traceback" not in proc.stderr
+        assert message in refused(os.path.join(KWS, "noise.yaml"), *args)
+    assert "patiance used by nothing (a typo?)" in refused(str(arm))
     arm.write_text("base: noise.yaml\nsnr_db: [1\n")  # an hparams file that is not yaml
-    proc = subprocess.run([sys.executable, script, str(arm), "--data_dir", str(tmp_path)],
-                          capture_output=True, text=True)
-    assert f"{arm}: not valid yaml at line " in proc.stderr and "Traceback" not in proc.stderr
+    assert f"{arm}: not valid yaml at line " in refused(str(arm))
 
 
 @pytest.mark.parametrize("folder", [KWS, ASR, DIGITS])
