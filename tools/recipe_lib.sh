@@ -199,19 +199,24 @@ train() {
 # preset), then the link NAME -> the one with the lowest dev error. Up to
 # `jobs` systems train side by side, in the candidates' order, the torch
 # threads split between them (a fixed split for a given --nthreads and
-# --jobs: the same bytes); one alone keeps them all and its progress bar
+# --jobs: the same bytes, also for one resumed alone); a group of one keeps
+# them all and its progress bar; finished systems are skipped in this log
 sweep() {
-  local name=$1 key=$2 candidates=$3 tag=$4 values systems=() value i=0 group
+  local name=$1 key=$2 candidates=$3 tag=$4 values systems=() value i=0 group todo
   shift 4
   read -ra values <<< "$(setting "hparams/$name.yaml" "$candidates")"
   sweep_name=$name sweep_key=$key sweep_tag=$tag sweep_args=("$@")
   for value in "${values[@]}"; do systems+=("$exp_dir/${name}_$tag$value"); done
   while [ "$i" -lt "${#values[@]}" ]; do
-    group=("${values[@]:i:jobs}")
+    group=("${values[@]:i:jobs}") todo=()
+    # the group's share of threads, also for a system resumed alone: the same bytes
     sweep_threads=$(( nthreads / ${#group[@]} )); [ "$sweep_threads" -ge 1 ] || sweep_threads=1
-    [ "${#group[@]}" = 1 ] || log "$(printf "${name}_$tag%s " "${group[@]}")side by side," \
+    for value in "${group[@]}"; do  # finished ones: checked and skipped here, in this log
+      if [ -f "$exp_dir/${name}_$tag$value/.done" ]; then train_candidate "$value"; else todo+=("$value"); fi
+    done
+    [ "${#todo[@]}" -le 1 ] || log "$(printf "${name}_$tag%s " "${todo[@]}")side by side," \
       "$sweep_threads torch thread(s) each (--jobs $jobs)"
-    foreach "${#group[@]}" "$exp_dir/log_${name}_$tag" train_candidate "${group[@]}"
+    [ "${#todo[@]}" = 0 ] || foreach "${#todo[@]}" "$exp_dir/log_${name}_$tag" train_candidate "${todo[@]}"
     i=$(( i + ${#group[@]} ))
   done
   python3 -m iaug.scoring select "$exp_dir/$name" "${systems[@]}"

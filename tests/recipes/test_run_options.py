@@ -209,4 +209,16 @@ def test_a_sweep_side_by_side_trains_what_it_trains_one_after_another(kws_tiny, 
         ours = load_state(os.path.join(exp, system), "recognizer")[0]
         theirs = load_state(os.path.join(kws_tiny.exp, system), "recognizer")[0]
         assert all(torch.equal(ours[k], theirs[k]) for k in theirs), system
+    # one candidate killed and rerun: trained alone, with its group's share of
+    # the threads, so again the same bytes; the finished one skipped in this log
+    resumed = str(tmp_path / "resumed")
+    shutil.copytree(kws_tiny.exp, resumed, symlinks=True)
+    shutil.rmtree(os.path.join(resumed, candidates[1]))
+    proc = subprocess.run(["bash", RECIPES["kws"], "--data_dir", kws_tiny.data, "--exp_dir", resumed,
+                           "--preset", "tiny", "--stage", "3", "--stop_stage", "3"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and f"{candidates[0]}: done, skipping" in proc.stdout, proc.stderr[-2000:]
+    ours = load_state(os.path.join(resumed, candidates[1]), "recognizer")[0]
+    theirs = load_state(os.path.join(kws_tiny.exp, candidates[1]), "recognizer")[0]
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
     assert "--jobs" in fails(RECIPES["kws"], "--jobs", "0", "--exp_dir", str(tmp_path / "e"))
