@@ -26,6 +26,7 @@ import torch
 import speechbrain as sb
 
 from iaug.mixing import NoiseMixer, snr_gain
+from iaug.models.frontends import magnitude_db
 from iaug.policies import LearnedMask
 
 SPEECH_TOP_DB = 40.0
@@ -54,7 +55,7 @@ def regions(spec, frame_mask):
     """(speech bins, the other real bins) of a clean complex spectrogram,
     [B, F, T] bool each. Read on its raw dB, not on a front-end's: a floor
     within ``SPEECH_TOP_DB`` of the peak would put every bin in "speech"."""
-    speech = speech_bins(20.0 * torch.log10(spec.abs().clamp(min=1e-10)), frame_mask)
+    speech = speech_bins(magnitude_db(spec), frame_mask)
     return speech, (frame_mask[:, None, :] > 0).expand_as(speech) & ~speech
 
 

@@ -12,6 +12,11 @@ from speechbrain.dataio.dataio import length_to_mask
 from speechbrain.processing.features import Filterbank
 
 
+def magnitude_db(spec, amin=1e-10):
+    """20 log10(max(|X|, amin)) of a complex spectrogram: raw dB, no floor."""
+    return 20.0 * torch.log10(spec.abs().clamp(min=amin))
+
+
 class STFT(torch.nn.Module):
     """Complex STFT (Hann window, centred, reflect padding) and its inverse.
 
@@ -52,7 +57,7 @@ class STFT(torch.nn.Module):
     def db(self, spec):
         """Magnitude in dB: 20 log10(max(|X|, amin)), floored ``top_db`` below
         each utterance's loudest bin when ``top_db`` is set."""
-        spec_db = 20.0 * torch.log10(spec.abs().clamp(min=self.amin))
+        spec_db = magnitude_db(spec, self.amin)
         if self.top_db is None:
             return spec_db
         floor = spec_db.flatten(1).amax(1)[:, None, None] - self.top_db
