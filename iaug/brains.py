@@ -328,7 +328,6 @@ class GeneratorBrain(_ImportanceBrain):
         return loss
 
 
-
 def place_speed_perturb(wav_augment, device):
     """Put SpeechBrain's ``SpeedPerturb`` (in ``wav_augment`` or its
     ``augmentations``) on ``device``: it resamples on its own ``device``

@@ -36,7 +36,7 @@ import torch
 import yaml
 from hyperpyyaml import load_hyperpyyaml, resolve_references
 
-from iaug.dataio import audio_dataset
+from iaug.dataio import audio_dataset, error_line
 
 logger = logging.getLogger(__name__)
 
@@ -332,8 +332,6 @@ def train_and_test(brain_class, argv=None):
             tests[name] = brain.test_stats
     except (AudioError, CheckpointError, FileNotFoundError, FloatingPointError) as err:
         # not SpeechBrain's logged traceback: the message says all
-        from iaug.dataio import error_line
-
         raise SystemExit(f"error: {error_line(err)}") from None
     summary = brain.write_summary(os.path.join(hparams["output_folder"], "summary.json"), test=tests)
     logger.info("summary: %s", json.dumps(summary, default=float))

@@ -53,8 +53,7 @@ class CTCRecognition(Task):
         SpeechBrain's ``ctc_greedy_decode``, for the whole batch on its
         device and then one copy to the host (not two per utterance)."""
         log_probs, out_lens = predictions
-        frames = log_probs.shape[1]
-        lengths = torch.round(out_lens.float() / frames * frames).long()
+        lengths = out_lens.long()
         best = torch.max(log_probs.detach(), dim=-1).indices
         rows = torch.cat((lengths[:, None].to(best.device), best), dim=1).tolist()
         return [self.sp.decode_ids(filter_ctc_output(row[1:1 + row[0]], self.blank_index)).split()
