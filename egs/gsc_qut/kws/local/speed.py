@@ -22,6 +22,7 @@ does not depend on them). The last line printed is one JSON object:
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +35,7 @@ except ImportError:
 
 import torch
 import speechbrain as sb
+import yaml
 
 from iaug.brains import GeneratorBrain, RecognizerBrain
 from iaug.dataio import audio_dataset
@@ -41,8 +43,7 @@ from iaug.policies import BinarizedMask, RolledMaskOrOnes
 from iaug.recipe import load, preset_overrides
 
 HPARAMS = Path(__file__).resolve().parents[1] / "hparams"
-# run.sh's --frontend (tools/recipe_lib.sh): its default is stable
-FRONTENDS = {"stable": {"top_db": 80, "normalize_input": True}, "paper": {}}
+ROOT = Path(__file__).resolve().parents[4]
 STAGES = {"baseline": ("baseline", RecognizerBrain), "noise": ("noise", RecognizerBrain),
           "generator": ("generator", GeneratorBrain), "importantaug": ("importantaug", RecognizerBrain),
           "binarized": ("binarized", RecognizerBrain)}
@@ -62,12 +63,19 @@ def per_second(fn, steps, warmup, batch_size, device):
     return steps * batch_size / (time.perf_counter() - start)
 
 
+def frontend_overrides(name):
+    """run.sh's ``--frontend NAME`` overrides, as ``tools/recipe_lib.sh`` spells them."""
+    out = subprocess.run(["bash", "-c", f". tools/recipe_lib.sh && frontend_overrides {name}"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return {key.lstrip("-"): yaml.safe_load(value) for key, value in zip(out[::2], out[1::2])}
+
+
 def build(name, args, exp_dir):
     stem, brain_class = STAGES[name]
     hparams_file = HPARAMS / f"{stem}.yaml"
     overrides = {**(preset_overrides(args.preset, hparams_file) if args.preset else {}),
                  "data_dir": args.data_dir, "exp_dir": exp_dir, "batch_size": args.batch_size,
-                 "init_recognizer": None, **FRONTENDS[args.frontend]}
+                 "init_recognizer": None, **frontend_overrides(args.frontend)}
     if stem in ("importantaug", "binarized", "generator"):
         overrides["init_generator"] = None
     overrides = {k: v for k, v in overrides.items() if not k.endswith("_candidates")}
@@ -99,7 +107,7 @@ def stage_speed(name, args, exp_dir):
             batch = next(batches)
         brain.fit_batch(batch)
 
-    return per_second(step, args.steps, args.warmup, args.batch_size, args.device)
+    return per_second(step, args.steps, args.warmup, args.batch_size, args.device), hparams
 
 
 def network_speeds(args, exp_dir):
@@ -160,11 +168,10 @@ def network_speeds(args, exp_dir):
     return speeds
 
 
-def stage_bound(name, networks, args, exp_dir):
+def stage_bound(name, networks, hparams):
     """Utterances per second of the networks stage ``name`` runs per batch."""
     if name == "generator":
         return networks["generator_step"]
-    _, hparams = build(name, args, exp_dir)
     policy = getattr(hparams.get("noise_mixer"), "policy", None)
     share = {RolledMaskOrOnes: getattr(policy, "prob", 0.0), BinarizedMask: 1.0}.get(type(policy), 0.0)
     seconds = 1.0 / networks["recognizer_step"] + share / networks["generator_forward"]
@@ -179,7 +186,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--batch_size", type=int, default=256, help="the recipe's (paper: 256)")
-    parser.add_argument("--frontend", choices=list(FRONTENDS), default="stable",
+    parser.add_argument("--frontend", choices=["stable", "paper"], default="stable",
                         help="run.sh's --frontend (default: its default)")
     parser.add_argument("--preset", help="a preset whose other settings apply (e.g. num_workers)")
     parser.add_argument("--stages", nargs="+", default=list(STAGES), choices=list(STAGES))
@@ -197,8 +204,8 @@ def main(argv=None):
               flush=True)
         stages = {}
         for name in args.stages:
-            bound = stage_bound(name, networks, args, exp_dir)
-            speed = stage_speed(name, args, exp_dir)
+            speed, hparams = stage_speed(name, args, exp_dir)
+            bound = stage_bound(name, networks, hparams)
             stages[name] = {"utt_per_s": round(speed, 1), "bound_utt_per_s": round(bound, 1),
                             "ratio": round(speed / bound, 3)}
             print(f"{name}: {speed:.1f} utt/s ({speed / bound:.0%} of its bound, {bound:.1f})",
