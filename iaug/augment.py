@@ -23,7 +23,7 @@ from iaug.checkpoints import freeze, load_weights
 from iaug.mixing import NoiseBank, NoiseMixer
 from iaug.models import STFT, MaskGenerator
 from iaug.policies import AllOnes, BinarizedMask, LearnedMask, RolledMaskOrOnes
-from iaug.recipe import saved_hparams
+from iaug.hparams import saved_hparams, snr_range
 
 POLICIES = ("rolled", "learned", "binarized", "ones")
 
@@ -71,8 +71,6 @@ def make_policy(policy, generator, q=50.0, prob=0.5, max_shift=30):
 def check_settings(snr_db, q, prob, max_shift, sample_rate):
     """One-line ValueErrors for the settings the recipes' hparams check too."""
     import math
-
-    from iaug.mixing import snr_range
 
     if isinstance(snr_db, (list, tuple)):
         snr_range(snr_db)

@@ -30,7 +30,7 @@ from iaug.checkpoints import checkpoint_file, freeze, load_weights
 from iaug.data.download import sha256_of
 from iaug.dataio import audio_dataset
 from iaug.models import STFT
-from iaug.recipe import plain_values
+from iaug.hparams import plain_values
 from iaug.scoring import atomic_open, atomic_write
 from iaug.tasks import DECISION_FIELDS
 

@@ -13,6 +13,7 @@ import torch
 from speechbrain.dataio.dataio import load_data_csv
 
 from iaug.data.audio import SAMPLE_RATE, read_audio
+from iaug.hparams import snr_range
 from iaug.policies import AllOnes, BinarizedMask, LearnedMask, accepts_frame_mask
 
 logger = logging.getLogger(__name__)
@@ -94,16 +95,6 @@ class NoiseBank:
         clip_len = self.clips.shape[1]
         pos = (start + torch.arange(num_samples, device=self.clips.device)) % clip_len
         return self.clips[idx[:, None], pos]
-
-
-def snr_range(snr_db):
-    """(low, high) of an SNR range ``[low, high]`` (the one rule, also for the
-    hparams check); ValueError naming it otherwise."""
-    ok = (isinstance(snr_db, (list, tuple)) and len(snr_db) == 2 and all(
-        isinstance(x, (int, float)) and not isinstance(x, bool) for x in snr_db) and snr_db[0] <= snr_db[1])
-    if not ok:
-        raise ValueError(f"snr_db: a number or a range [low, high] in dB, got {snr_db!r}")
-    return float(snr_db[0]), float(snr_db[1])
 
 
 class NoiseMixer:

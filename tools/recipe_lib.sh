@@ -141,7 +141,7 @@ check_stages() {  # check_stages LAST: --stage/--stop_stage are stage numbers in
 }
 
 setting() {  # setting HPARAMS KEY: a plain value of an hparams file after the preset
-  python3 -m iaug.recipe "$1" "$2" "$preset_file"
+  python3 -m iaug.hparams "$1" "$2" "$preset_file"
 }
 
 # frontend_overrides NAME: the training overrides of a front-end, one a line:
@@ -259,19 +259,44 @@ evaluate() {
   [ "$node_rank" = 0 ] || { log "scoring is node 0's"; return 0; }
   local sets=() f
   for f in "$manifests"/test*.csv "$manifests"/noisy/*.csv; do [ -e "$f" ] && sets+=("$f"); done
-  python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "$@" --manifest "${sets[@]}" \
-    --results_csv "$exp_dir/results.csv" --device "$torch_device" "${eval_args[@]}"
+  score_systems=("$@")
+  score_opts=(--exp_dir "$exp_dir" --manifest "${sets[@]}" --device "$torch_device" "${eval_args[@]}")
+  side_by_side_scores
+  python3 -m iaug.cli.evaluate --system "$@" "${score_opts[@]}" --results_csv "$exp_dir/results.csv"
   # recordings of people, for checking only (never trained on): IAUG_REAL_SPEECH_DIR,
   # by default ../shared/data/fsdd beside the repository, when it is there
   local real=${IAUG_REAL_SPEECH_DIR:-$root/../shared/data/fsdd}
   if [ "${real_speech_task:-}" = labels ] && [ -d "$real" ]; then
     log "also scoring the recordings of people in $real (IAUG_REAL_SPEECH_DIR)"
-    python3 -m iaug.cli.evaluate --exp_dir "$exp_dir" --system "$@" --data_dir "$real" \
-      --results_csv "$exp_dir/results.csv" --append --device "$torch_device" "${eval_args[@]}"
+    score_opts=(--exp_dir "$exp_dir" --data_dir "$real" --device "$torch_device" "${eval_args[@]}")
+    side_by_side_scores
+    python3 -m iaug.cli.evaluate --system "$@" "${score_opts[@]}" \
+      --results_csv "$exp_dir/results.csv" --append
   fi
   python3 -m iaug.cli.report --exp_dir "$exp_dir" --test_csv "$manifests/test.csv" \
     --unfinished ${unfinished[@]+"${unfinished[@]}"} "${report_args[@]}"
   cat "$exp_dir/results.md"
+}
+
+# side_by_side_scores: with --jobs N > 1 (the CPU's default), score_systems
+# are scored first in N groups side by side, the torch threads split (a fixed
+# split: the same decisions on a rerun), each saving its decisions; the one
+# iaug-eval call after it reads them back and writes the table (and, where a
+# group failed, meets the same error and says it in one line)
+side_by_side_scores() {
+  score_groups=$(( jobs < ${#score_systems[@]} ? jobs : ${#score_systems[@]} ))
+  [ "$score_groups" -gt 1 ] || return 0
+  score_threads=$(( nthreads / score_groups )); [ "$score_threads" -ge 1 ] || score_threads=1
+  log "scoring in $score_groups groups side by side, $score_threads torch thread(s) each (--jobs $jobs)"
+  foreach "$score_groups" "$exp_dir/log_scoring_" score_group $(seq 0 $(( score_groups - 1 ))) \
+    2> /dev/null || true
+}
+
+score_group() {  # score_group K: every score_groups-th system of score_systems from the K-th
+  local i group=()
+  for (( i = $1; i < ${#score_systems[@]}; i += score_groups )); do group+=("${score_systems[i]}"); done
+  OMP_NUM_THREADS=$score_threads MKL_NUM_THREADS=$score_threads \
+    python3 -m iaug.cli.evaluate --system "${group[@]}" "${score_opts[@]}"
 }
 
 foreach() {  # foreach NJ LOG_PREFIX FUNCTION ITEM...: FUNCTION ITEM for each ITEM.

@@ -27,6 +27,7 @@ from collections import defaultdict
 import yaml
 
 from iaug.benchmark.rows import read_rows, variant_rows
+from iaug.hparams import read_preset, saved_hparams, snr_range
 from iaug.scoring import atomic_write, atomic_write_bytes, read_results
 
 # seed.json's format; "v2" keeps the committed seeds' bytes on a rerun
@@ -49,8 +50,6 @@ def sort_set_keys(keys):
 
 def training_snr(folder):
     """The stage-A SNR (or SNR range) in the hyperparams.yaml SpeechBrain saved in ``folder``."""
-    from iaug.recipe import saved_hparams
-
     snr = saved_hparams(folder).get("snr_db")
     if snr is None:
         sys.exit(f"{folder}/hyperparams.yaml has no top-level snr_db: pass --snr_db")
@@ -157,8 +156,6 @@ def importance_png(generator, test_csv, where):
 
 
 def preset_settings(preset_file):
-    from iaug.recipe import read_preset
-
     preset = read_preset(preset_file)
     per_file = preset.get("per_file", {})
     return {"preset": os.path.basename(preset_file),
@@ -190,8 +187,6 @@ def provenance(data_dir):
 
 def collect(args):
     """The committed files of the seed in ``args.exp_dir`` (see the module)."""
-    from iaug.mixing import snr_range
-
     table = read_rows(args.rows)
     exp = args.exp_dir
     results = os.path.join(exp, "results.csv")

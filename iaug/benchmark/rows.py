@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from iaug.hparams import read_yaml
+
 KEYS = ("arm", "how", "stage", "sweep", "dev", "set", "like", "multi")
 DEVS = ("clean", "clean+noisy")
 MULTI = ("same", "range")
@@ -52,10 +54,7 @@ def read_rows(path):
     if not os.path.isfile(path):
         sys.exit(f"{path}: no such rows file")
     with open(path, encoding="utf-8") as f:
-        try:  # no iaug.recipe.read_yaml: its torch import would slow every shell call
-            table = yaml.safe_load(f)
-        except yaml.YAMLError as err:
-            sys.exit(f"{path}: not valid yaml ({str(err).splitlines()[0]})")
+        table = read_yaml(f, path, yaml.safe_load)
     if not isinstance(table, dict) or not table:
         sys.exit(f"{path}: not a mapping of rows")
 

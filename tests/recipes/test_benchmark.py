@@ -1,8 +1,9 @@
 """The benchmark: its rows from the one rows file, presets over presets, the
 dev choice on clean + noisy dev, the paired test over seeds, the report made
 from committed files alone (and its verdict; the committed reports remade
-equal), and the tiny protocol end to end: one seed on both front-ends,
-committed bytes reproduced by a rerun from scratch."""
+equal), and the tiny protocol end to end: one seed on the paper front-end,
+its committed bytes reproduced by a rerun from scratch, and the
+multi-condition variant on the stable front-end."""
 
 import csv
 import gzip
@@ -19,7 +20,7 @@ import pytest
 from iaug.benchmark.collect import gzip_bytes, training_snr
 from iaug.benchmark.rows import dev_chosen, read_rows, variant_rows
 from iaug.benchmark.tables import snr_text
-from iaug.recipe import preset_overrides, read_preset
+from iaug.hparams import preset_overrides, read_preset, saved_hparams
 from iaug.scoring import select_on_dev, table_scores, write_results
 from iaug.stats import paired_t
 
@@ -348,6 +349,19 @@ def test_committed_report_is_current_and_results_md_quotes_it(tmp_path):
     assert [line for line in required if line not in quoted] == []
 
 
+def committed_files(folder):
+    assert sorted(os.listdir(folder)) == ["decisions.csv.gz", "importance_maps.png", "seed.json",
+                                          "timing.json"]
+    assert sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)) < 1_000_000
+    with open(os.path.join(folder, "decisions.csv.gz"), "rb") as f:
+        assert f.read(8)[4:8] == b"\0\0\0\0"  # gzip without a time stamp
+
+
+def front_end_section(md, fe):
+    assert f"## Front-end `{fe}`" in md
+    assert f"on front-end `{fe}`: clean-error reduction against conventional noise" in md
+
+
 def committed(results, fe):
     folder = os.path.join(results, fe, "seed1")
     return {name: open(os.path.join(folder, name), "rb").read()
@@ -355,28 +369,29 @@ def committed(results, fe):
 
 
 @pytest.fixture(scope="module")
-def tiny_corpus(kws_tiny):
-    """The tiny synth corpus and its manifests: the session's KWS run built
-    them with this preset (run.sh stages 0-1). The benchmark leaves its data
-    folder as it is: run.sh finds stages 0-1 done and writes only its lock's
+def tiny_corpus(tiny_synth, tmp_path_factory):
+    """A copy of the session's tiny synth corpus (run.sh stages 0-1 with this
+    preset): the benchmark finds stages 0-1 done and writes only its lock's
     pid there, as every run.sh on the folder does; the rest goes to
     --bench_dir and --results_dir."""
-    return kws_tiny.data
+    return str(shutil.copytree(tiny_synth, tmp_path_factory.mktemp("bench") / "data", symlinks=True))
 
 
 @pytest.mark.slow
 def test_benchmark_tiny_one_seed(tmp_path, tiny_corpus):
-    """Seed 1 on both front-ends (run B) and, at the same time, the same seed
-    on the paper front-end from scratch in another experiment folder (run A):
-    A's committed files must be B's bytes."""
+    """Seed 1 on the paper front-end (run B, its seeds in the background
+    with --nj 2) and, at the same time, the same seed from scratch in another
+    experiment folder (run A): A's committed files must be B's bytes. The
+    stable front-end's run: the multi-condition test."""
     data = tiny_corpus
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     args = ["bash", os.path.join(KWS, "benchmark.sh"), "--preset", "tiny",
             "--seeds", "1", "--data_dir", data]
     runs = {}
-    for name, extra in (("a", ["--frontends", "paper", "--nj", "1"]), ("b", ["--nj", "2"])):
+    for name, nj in (("a", "1"), ("b", "2")):
         out = open(tmp_path / f"{name}.log", "w")
-        runs[name] = (subprocess.Popen([*args, *extra, "--bench_dir", str(tmp_path / f"bench_{name}"),
+        runs[name] = (subprocess.Popen([*args, "--frontends", "paper", "--nj", nj,
+                                        "--bench_dir", str(tmp_path / f"bench_{name}"),
                                         "--results_dir", str(tmp_path / f"results_{name}")],
                                        stdout=out, stderr=subprocess.STDOUT, env=env), out)
     for name, (proc, out) in runs.items():
@@ -384,40 +399,34 @@ def test_benchmark_tiny_one_seed(tmp_path, tiny_corpus):
         out.close()
         assert proc.returncode == 0, (tmp_path / f"{name}.log").read_text()[-4000:]
     results, results_a = str(tmp_path / "results_b"), str(tmp_path / "results_a")
-    for fe in ("paper", "stable"):
-        folder = os.path.join(results, fe, "seed1")
-        assert sorted(os.listdir(folder)) == ["decisions.csv.gz", "importance_maps.png", "seed.json",
-                                              "timing.json"]
-        assert sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)) < 1_000_000
-        files = committed(results, fe)
-        assert files["decisions.csv.gz"][4:8] == b"\0\0\0\0"  # gzip without a time stamp
-        lines = gzip.decompress(files["decisions.csv.gz"]).decode().splitlines()
-        assert lines[0].split(",") == ["ID", "set", "reference", *ROWS]
-        assert len(lines) == 1 + 8 * 35  # clean + 7 noisy test sets of 35 utterances
-        record = json.loads(files["seed.json"])
-        assert record["frontend"] == fe and record["max_epochs"] == 2 and record["patience"] == 1
-        assert record["rows"]["importantaug_paper"]["system"] == "importantaug_snr-12.5"
-        for name in ("noise", "importantaug", "binarized"):
-            both = record["dev_choices"][name]
-            assert record["rows"][name]["system"] == both["clean+noisy"]["chosen"]
-            assert record["rows"][f"{name}_cleandev"]["system"] == both["clean"]["chosen"]
-        assert set(record["dev_scores"]["importantaug_snr15"]) == \
-            {"dev"} | {f"dev_snr{s}" for s in ("-12.5", "-10", "0", "10", "20", "30", "40")}
-        for s in ("baseline", "generator", "importantaug_specaugment"):
-            assert 1 <= record["systems"][s]["epochs"] <= 2
-        assert 0 <= record["generator"]["noise_energy_share"] <= 1
-        timing = json.load(open(os.path.join(folder, "timing.json")))
-        assert timing["wall_s"]["baseline"] > 0
-        assert len(timing["corpus_sha256"]) == 64 and timing["machine"]["torch_cpu_capability"]
+    folder = os.path.join(results, "paper", "seed1")
+    committed_files(folder)
+    files = committed(results, "paper")
+    lines = gzip.decompress(files["decisions.csv.gz"]).decode().splitlines()
+    assert lines[0].split(",") == ["ID", "set", "reference", *ROWS]
+    assert len(lines) == 1 + 8 * 35  # clean + 7 noisy test sets of 35 utterances
+    record = json.loads(files["seed.json"])
+    assert record["frontend"] == "paper" and record["max_epochs"] == 1 and record["patience"] == 1
+    assert record["rows"]["importantaug_paper"]["system"] == "importantaug_snr-12.5"
+    for name in ("noise", "importantaug", "binarized"):
+        both = record["dev_choices"][name]
+        assert record["rows"][name]["system"] == both["clean+noisy"]["chosen"]
+        assert record["rows"][f"{name}_cleandev"]["system"] == both["clean"]["chosen"]
+    assert set(record["dev_scores"]["importantaug_snr15"]) == \
+        {"dev"} | {f"dev_snr{s}" for s in ("-12.5", "-10", "0", "10", "20", "30", "40")}
+    assert [record["systems"][s]["epochs"] for s in ("baseline", "generator", "importantaug_specaugment")] \
+        == [2, 1, 1]  # the preset's
+    assert 0 <= record["generator"]["noise_energy_share"] <= 1
+    timing = json.load(open(os.path.join(folder, "timing.json")))
+    assert timing["wall_s"]["baseline"] > 0
+    assert len(timing["corpus_sha256"]) == 64 and timing["machine"]["torch_cpu_capability"]
     # the rerun from scratch: the same bytes, from the same corpus build
     assert committed(str(tmp_path / "results_a"), "paper") == committed(results, "paper")
     timings = [json.load(open(os.path.join(r, "paper", "seed1", "timing.json"))) for r in (results, results_a)]
     assert timings[0]["corpus_sha256"] == timings[1]["corpus_sha256"]
 
     md = open(os.path.join(results, "report.md")).read()
-    for fe in ("paper", "stable"):
-        assert f"## Front-end `{fe}`" in md
-        assert f"on front-end `{fe}`: clean-error reduction against conventional noise" in md
+    front_end_section(md, "paper")
     assert "### Tests: `importantaug` against every row" in md and "| specaugment | " in md
 
     # The report from the committed files alone, in a copy
@@ -448,20 +457,22 @@ def test_benchmark_multi_condition_tiny(tmp_path, tiny_corpus):
     proc = subprocess.run([*args, "--snr_range", "[-12.5, 15]"], capture_output=True, text=True, env=env,
                           timeout=1500)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    from iaug.recipe import saved_hparams
     exp = tmp_path / "bench" / "stable" / "seed1"
     for system in ("generator", "noise", "importantaug"):
         assert saved_hparams(str(exp / system))["snr_db"] == [-12.5, 15]
     assert not (exp / "importantaug_snr15").exists() and not (tmp_path / "bench" / "noisy_dev").exists()
     assert not (exp / "null_importantaug").exists()  # conventional noise itself at the same range
     folder = tmp_path / "results" / "stable" / "seed1"
+    committed_files(folder)
     record = json.loads((folder / "seed.json").read_text())
+    assert record["frontend"] == "stable" and record["max_epochs"] == 1 and record["patience"] == 1
     assert record["snr_range"] == [-12.5, 15.0] and record["generator"]["snr_db"] == [-12.5, 15.0]
     assert record["dev_choices"] == {} and sorted(record["rows"]) == sorted(MULTI_ROWS)
     with gzip.open(folder / "decisions.csv.gz", "rt") as f:
         assert f.readline().strip().split(",") == ["ID", "set", "reference", *MULTI_ROWS]
     md = (tmp_path / "results" / "report.md").read_text()
     assert "Multi-condition variant" in md and "| -12.5 to 15 | test (clean) |" in md
+    front_end_section(md, "stable")
     assert "resumed" not in json.loads((folder / "timing.json").read_text())
     # a run stopped before ImportantAug, resumed: the same decisions; its time is the last part's only
     decisions = (folder / "decisions.csv.gz").read_bytes()

@@ -4,7 +4,6 @@
 import csv
 import importlib.util
 import io
-import os
 import tarfile
 import zipfile
 from pathlib import Path

@@ -1,7 +1,6 @@
 """ASR: the generator brain (the same class as for keyword spotting) trains
 against a frozen CTC recognizer; its steps lower its loss on a fixed batch."""
 
-import types
 
 import numpy as np
 import speechbrain as sb

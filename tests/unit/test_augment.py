@@ -11,8 +11,6 @@ from helpers import STABLE_FRONTEND_HPARAMS, make_generator_ckpt
 from iaug.augment import ImportantAug, load_generator
 from iaug.export import export_reference
 from iaug.mixing import NoiseBank
-from iaug.models import MaskGenerator
-
 
 
 def speechlike(batch=3, samples=16000, seed=0):

@@ -25,7 +25,8 @@ import ruamel.yaml
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.scalarbool import ScalarBoolean
 
-from iaug.recipe import composed_yaml, parse_arguments, plain_value, resolved_yaml
+from iaug.hparams import composed_yaml, plain_value
+from iaug.recipe import parse_arguments, resolved_yaml
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "composed_hparams.json")

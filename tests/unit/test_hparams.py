@@ -9,7 +9,8 @@ import re
 import pytest
 import ruamel.yaml
 
-from iaug.recipe import composed_yaml, load
+from iaug.hparams import composed_yaml
+from iaug.recipe import load
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "egs")
 KWS, ASR, DIGITS = (os.path.join(ROOT, *p, "hparams") for p in

@@ -66,7 +66,6 @@ def test_on_recordings_of_people_the_authors_generator_protects_the_speech(tmp_p
     """Real speech (the recordings of `real_speech_dir`, one clip in five):
     the authors' recognizer is mostly right, and their generator keeps more
     noise off the speech bins than elsewhere, as the diagnostic measures it."""
-    import os
 
     from iaug.analysis import generator_report, protects_speech
     from iaug.dataio import audio_dataset, folder_manifest

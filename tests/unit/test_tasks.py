@@ -2,8 +2,6 @@
 set through them, and the same code turns their predictions into
 per-utterance decisions."""
 
-import os
-
 import numpy as np
 import pytest
 import soundfile as sf

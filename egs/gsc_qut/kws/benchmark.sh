@@ -71,7 +71,7 @@ for s in $seeds; do [[ $s =~ ^[0-9]+$ ]] || die "--seeds are whole numbers (got 
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 variant=""
 if [ -n "$snr_range" ]; then
-  python3 -c 'import sys, yaml; from iaug.mixing import snr_range; snr_range(yaml.safe_load(sys.argv[1]))' \
+  python3 -c 'import sys, yaml; from iaug.hparams import snr_range; snr_range(yaml.safe_load(sys.argv[1]))' \
     "$snr_range" 2>/dev/null || die "--snr_range is [low, high] in dB with low <= high (got '$snr_range')"
   variant=_multi
 fi

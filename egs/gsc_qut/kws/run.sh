@@ -45,8 +45,8 @@ precision=fp32          # fp32 | bf16 | fp16 (mixed precision of training; fp16 
 nj=2                    # parallel jobs for data preparation
 nthreads=auto           # torch threads of a training process: auto = the cores it may use (/ ngpu);
                         # results repeat for the same number
-jobs=auto               # systems of one dev sweep (stages 3, 5 and 7) trained side by side,
-                        # the threads split between them: auto = one per thread on the CPU
+jobs=auto               # systems side by side, the threads split between them: those of one
+                        # dev sweep (stages 3, 5, 7) and stage 9's scoring; auto = one per thread on the CPU
 archive_dir=""          # archives fetched by hand (gsc)
 on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 peers=false             # true: stage 8 trains the benchmark's peer rows

@@ -43,8 +43,8 @@ precision=fp32          # fp32 | bf16 | fp16 (mixed precision of training; fp16 
 nj=2                    # parallel jobs for data preparation
 nthreads=auto           # torch threads of a training process: auto = the cores it may use (/ ngpu);
                         # results repeat for the same number
-jobs=auto               # systems of one dev sweep (stage 3) trained side by side,
-                        # the threads split between them: auto = one per thread on the CPU
+jobs=auto               # systems side by side, the threads split between them: those of one
+                        # dev sweep (stage 3) and the scoring; auto = one per thread on the CPU
 archive_dir=""          # archives fetched by hand (librispeech)
 on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 
@@ -61,8 +61,8 @@ export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
 manifests=$data_dir/manifests
 
 # tokenizer type and size of this corpus (data.yaml), for stage 1 and training
-token_type=$(python3 -m iaug.recipe hparams/data.yaml "tokenizer.$corpus.token_type")
-vocab_size=$(python3 -m iaug.recipe hparams/data.yaml "tokenizer.$corpus.vocab_size")
+token_type=$(python3 -m iaug.hparams hparams/data.yaml "tokenizer.$corpus.token_type")
+vocab_size=$(python3 -m iaug.hparams hparams/data.yaml "tokenizer.$corpus.vocab_size")
 data_args=(--data_dir "$data_dir")
 train_extra=(--vocab_size "$vocab_size" --token_type "$token_type")
 

@@ -40,7 +40,8 @@ import yaml
 from iaug.brains import GeneratorBrain, RecognizerBrain
 from iaug.dataio import audio_dataset
 from iaug.policies import BinarizedMask, RolledMaskOrOnes
-from iaug.recipe import load, preset_overrides
+from iaug.hparams import preset_overrides
+from iaug.recipe import load
 
 HPARAMS = Path(__file__).resolve().parents[1] / "hparams"
 ROOT = Path(__file__).resolve().parents[4]
