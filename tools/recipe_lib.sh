@@ -22,7 +22,6 @@ setup_run() {
   # Results repeat bit for bit only with the same number of threads (float
   # sums in another order): it is a recipe setting, not the environment's.
   export OMP_NUM_THREADS=$nthreads MKL_NUM_THREADS=$nthreads
-  echo "$(date '+%F %T') torch threads per process: $nthreads (--nthreads; results repeat for the same number)"
   check_device
   case "$precision" in
     fp32|bf16) ;;
@@ -43,6 +42,8 @@ setup_run() {
     [ "$torch_device" != cpu ] || [ "$ngpu" -gt 1 ] || [ "$nnodes" -gt 1 ] || jobs=$nthreads
   fi
   [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "--jobs is auto or a positive number (got '$jobs')"
+  echo "$(date '+%F %T') torch threads per process: $nthreads (--nthreads; results repeat for the same number)," \
+    "systems side by side: up to $jobs (--jobs)"
   local dir
   for dir in "$data_dir" "$exp_dir"; do
     [ ! -e "$dir" ] || [ -d "$dir" ] || die "$dir is a file, not a folder"

@@ -15,11 +15,13 @@ from helpers import RECIPES, make_generator_ckpt, make_toy_corpus, run_script
 @pytest.fixture(scope="session")
 def kws_tiny(tmp_path_factory):
     """The KWS recipe, every stage, on the tiny synth corpus, in folders whose
-    names hold spaces, with recordings "of people" (here: tones) to check against."""
+    names hold spaces, with recordings "of people" (here: tones) to check
+    against; its sweeps' systems and its scoring two side by side, however
+    many cores there are."""
     where = tmp_path_factory.mktemp("kws")
     data, exp = str(where / "my data"), str(where / "my exp")
     people = os.path.join(make_toy_corpus(str(where / "people")), "wav")
-    args = ["--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp]
+    args = ["--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp, "--jobs", "2"]
     env = {"IAUG_REAL_SPEECH_DIR": people}
     log = run_script(RECIPES["kws"], *args, env=env)
     return types.SimpleNamespace(data=data, exp=exp, people=people, args=args, env=env, log=log)
