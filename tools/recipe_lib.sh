@@ -43,7 +43,7 @@ setup_run() {
   fi
   [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "--jobs is auto or a positive number (got '$jobs')"
   echo "$(date '+%F %T') torch threads per process: $nthreads (--nthreads; results repeat for the same number)," \
-    "systems side by side: up to $jobs (--jobs)"
+    "up to $jobs system(s) at a time (--jobs)"
   local dir
   for dir in "$data_dir" "$exp_dir"; do
     [ ! -e "$dir" ] || [ -d "$dir" ] || die "$dir is a file, not a folder"

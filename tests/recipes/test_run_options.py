@@ -89,9 +89,9 @@ def test_threads_default_to_the_cores_a_process_may_use(tmp_path):
     proc = subprocess.run(["bash", RECIPES["kws"], "--stage", "9", "--exp_dir", str(tmp_path / "e")],
                           capture_output=True, text=True, timeout=120,
                           env={**os.environ, "OMP_NUM_THREADS": "7"})
-    cores = len(os.sched_getaffinity(0))  # and as many systems side by side
+    cores = len(os.sched_getaffinity(0))  # and as many systems at a time
     assert f"torch threads per process: {cores} " in proc.stdout
-    assert f"systems side by side: up to {cores} (--jobs)" in proc.stdout
+    assert f"up to {cores} system(s) at a time (--jobs)" in proc.stdout
     proc = subprocess.run(["bash", RECIPES["kws"], "--stage", "9", "--nthreads", "3",
                            "--exp_dir", str(tmp_path / "e")], capture_output=True, text=True, timeout=120)
     assert "torch threads per process: 3 " in proc.stdout
