@@ -224,3 +224,24 @@ def test_a_sweep_side_by_side_trains_what_it_trains_one_after_another(kws_tiny, 
     theirs = load_state(os.path.join(kws_tiny.exp, candidates[1]), "recognizer")[0]
     assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
     assert "--jobs" in fails(RECIPES["kws"], "--jobs", "0", "--exp_dir", str(tmp_path / "e"))
+
+
+def test_a_scoring_group_that_fails_is_one_line(kws_tiny, tmp_path):
+    # one system's checkpoint corrupted: its scoring group (side by side with
+    # the other) fails in its log, the one call after it ends on one line
+    # naming the file
+    import glob
+    import shutil
+
+    exp = shutil.copytree(kws_tiny.exp, tmp_path / "exp", symlinks=True)
+    ckpts = glob.glob(str(exp / "null_importantaug" / "save" / "CKPT*" / "recognizer.ckpt"))
+    for ckpt in ckpts:
+        with open(ckpt, "wb") as f:
+            f.write(b"not a checkpoint")
+    proc = subprocess.run(["bash", RECIPES["kws"], *kws_tiny.args[:-4], "--exp_dir", str(exp),
+                           "--stage", "9", "--jobs", "2"], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **kws_tiny.env})
+    assert proc.returncode != 0 and "scoring in 2 groups side by side" in proc.stdout
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("iaug-eval: error: ") and any(c in last for c in ckpts), proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
