@@ -170,6 +170,8 @@ _PlainLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
 def plain_yaml(text):
+    """The mapping a yaml text holds, its tags not run (read as None); {} for
+    an empty text."""
     return yaml.load(text, Loader=_PlainLoader) or {}
 
 
