@@ -30,7 +30,7 @@ import yaml
 
 from iaug.dataio import error_line, folder_manifest
 from iaug.evaluate import System
-from iaug.recipe import check_device
+from iaug.recipe import check_device, keep_freed_memory
 from iaug.scoring import append_rows, result_row, test_set_name, write_results
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ def set_tag(manifest):
 
 
 def main(argv=None):
+    keep_freed_memory()
     parser = argparse.ArgumentParser(prog="iaug-eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--exp_dir", default="exp")

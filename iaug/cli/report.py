@@ -20,6 +20,7 @@ from iaug.cli.diagnose import cached_diagnosis
 from iaug.data.audio import read_audio
 from iaug.evaluate import generator_with_frontend
 from iaug.plotting import plot_error_vs_snr, plot_importance_maps
+from iaug.recipe import keep_freed_memory
 from iaug.scoring import atomic_write, dev_choices, read_results, results_markdown
 
 
@@ -56,6 +57,7 @@ def generator_lines(exp_dir, generator, test_csv):
 
 
 def main(argv=None):
+    keep_freed_memory()
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--exp_dir", required=True)

@@ -219,7 +219,7 @@ def test_arm_composes_as_recorded(recipe, arm):
             failures.append(f"{recipe}/{arm}.yaml, {name}:\n" + "\n".join(diff))
     if failures:
         pytest.fail("composed hparams differ from tests/unit/data/composed_hparams.json (python "
-                    "tests/test_composed_hparams.py --write records an intended change):\n"
+                    "tests/unit/test_composed_hparams.py --write records an intended change):\n"
                     + "\n".join(failures[:3])
                     + (f"\n... and {len(failures) - 3} more configurations" if len(failures) > 3 else ""),
                     pytrace=False)

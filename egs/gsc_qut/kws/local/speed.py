@@ -41,7 +41,7 @@ from iaug.brains import GeneratorBrain, RecognizerBrain
 from iaug.dataio import audio_dataset
 from iaug.policies import BinarizedMask, RolledMaskOrOnes
 from iaug.hparams import preset_overrides
-from iaug.recipe import load
+from iaug.recipe import keep_freed_memory, load
 
 HPARAMS = Path(__file__).resolve().parents[1] / "hparams"
 ROOT = Path(__file__).resolve().parents[4]
@@ -180,6 +180,7 @@ def stage_bound(name, networks, hparams):
 
 
 def main(argv=None):
+    keep_freed_memory()  # as the recipe's processes
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_dir", required=True, help="a prepared corpus (stages 0 and 1)")
