@@ -16,8 +16,9 @@ def importance_loss(task_loss, mask, frame_mask=None, w_task=1.0, w_mask=3.0,
     """Return (total loss, dict of the four unweighted terms)."""
     if frame_mask is not None:
         # padded frames may hold m = 0 (the mixer zeroes them): log(0) would
-        # make the loss and its gradient NaN even at weight 0
-        mask = torch.where(frame_mask[:, None, :] > 0, mask, torch.ones_like(mask))
+        # make the loss and its gradient NaN even at weight 0; there m + 1
+        # (a real frame's m is unchanged) keeps it finite
+        mask = mask + (1.0 - frame_mask)[:, None, :]
     log_m = torch.log(mask)
     d_freq = (mask[:, 1:, :] - mask[:, :-1, :]).abs()
     d_time = (mask[:, :, 1:] - mask[:, :, :-1]).abs()
@@ -34,5 +35,7 @@ def importance_loss(task_loss, mask, frame_mask=None, w_task=1.0, w_mask=3.0,
 
 
 def masked_mean(values, frame_mask):
-    weights = frame_mask[:, None, :].expand_as(values)
-    return (values * weights).sum() / weights.sum()
+    """Mean of [B, F, T] ``values`` over every bin of the frames ``frame_mask``
+    [B, T] keeps: each frame's sum over bins first, a pass over B x T, not
+    over a B x F x T product."""
+    return (values.sum(1) * frame_mask).sum() / (frame_mask.sum() * values.shape[1])
