@@ -42,6 +42,10 @@ setup_run() {
     [ "$torch_device" != cpu ] || [ "$ngpu" -gt 1 ] || [ "$nnodes" -gt 1 ] || jobs=$nthreads
   fi
   [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "--jobs is auto or a positive number (got '$jobs')"
+  # the threads of a system trained beside others (see beside): its share
+  share_threads=$(( jobs > 1 ? nthreads / jobs : nthreads )); [ "$share_threads" -ge 1 ] || share_threads=1
+  beside_pids=() beside_systems=()
+  trap stop_beside EXIT  # a run that ends early leaves no training behind
   echo "$(date '+%F %T') torch threads per process: $nthreads (--nthreads; results repeat for the same number)," \
     "up to $jobs system(s) at a time (--jobs)"
   local dir
@@ -93,9 +97,11 @@ writable() {  # writable DIR: create it if needed and try a file there (root ign
 }
 
 require() {  # require SYSTEM:STAGE...: one line naming the stage to run first;
-  # the stage's trainings record what they start from (see inputs)
+  # the stage's trainings record what they start from (see inputs); a
+  # system still training beside (see beside) is waited for
   local item
   for item in "$@"; do
+    wait_beside "${item%%:*}"
     [ -f "$exp_dir/${item%%:*}/.done" ] || \
       die "stage $stage_now needs ${item%%:*}, not trained in $exp_dir: run stage ${item##*:} first"
     required+=("${item%%:*}")
@@ -203,7 +209,7 @@ train() {
 # --jobs: the same bytes, also for one resumed alone); a group of one keeps
 # them all and its progress bar; finished systems are skipped in this log
 sweep() {
-  local name=$1 key=$2 candidates=$3 tag=$4 values systems=() value i=0 group todo
+  local name=$1 key=$2 candidates=$3 tag=$4 values systems=() value i=0 group todo free
   shift 4
   read -ra values <<< "$(setting "hparams/$name.yaml" "$candidates")"
   sweep_name=$name sweep_key=$key sweep_tag=$tag sweep_args=("$@")
@@ -215,9 +221,12 @@ sweep() {
     for value in "${group[@]}"; do  # finished ones: checked and skipped here, in this log
       if [ -f "$exp_dir/${name}_$tag$value/.done" ]; then train_candidate "$value"; else todo+=("$value"); fi
     done
-    [ "${#todo[@]}" -le 1 ] || log "$(printf "${name}_$tag%s " "${todo[@]}")side by side," \
+    # the slots the systems training beside leave
+    free=$(( jobs - $(running ${beside_pids[@]+"${beside_pids[@]}"}) )); [ "$free" -ge 1 ] || free=1
+    [ "$free" -le "${#todo[@]}" ] || free=${#todo[@]}
+    [ "$free" -le 1 ] || log "$(printf "${name}_$tag%s " "${todo[@]}")side by side," \
       "$sweep_threads torch thread(s) each (--jobs $jobs)"
-    [ "${#todo[@]}" = 0 ] || foreach "${#todo[@]}" "$exp_dir/log_${name}_$tag" train_candidate "${todo[@]}"
+    [ "${#todo[@]}" = 0 ] || foreach "$free" "$exp_dir/log_${name}_$tag" train_candidate "${todo[@]}"
     i=$(( i + ${#group[@]} ))
   done
   python3 -m iaug.scoring select "$exp_dir/$name" "${systems[@]}"
@@ -230,6 +239,42 @@ train_candidate() {  # train_candidate VALUE: the running sweep's system of VALU
     --"$sweep_key" "$1" ${sweep_args[@]+"${sweep_args[@]}"}
 }
 
+# beside SYSTEM COMMAND...: with --jobs 2 or more, COMMAND (the training of
+# SYSTEM) runs in the background, its output in $exp_dir/log_SYSTEM.log,
+# taking one of the --jobs slots until `require` or `wait_beside` waits for
+# it; else in the foreground. Either way with its share of the threads
+# (nthreads / jobs), as the other systems it may run beside: the same bytes
+# whatever runs beside it, or none
+beside() {
+  local system=$1; shift
+  if [ "$jobs" -le 1 ] || [ -f "$exp_dir/$system/.done" ]; then shared "$@"; return; fi  # checked here
+  log "$system: training in the background, beside the next stages: tail -f $exp_dir/log_$system.log"
+  shared "$@" > "$exp_dir/log_$system.log" 2>&1 &
+  beside_pids+=("$!") beside_systems+=("$system")
+}
+
+shared() {  # shared COMMAND...: COMMAND with the share of threads of a system beside others
+  local OMP_NUM_THREADS=$share_threads MKL_NUM_THREADS=$share_threads
+  export OMP_NUM_THREADS MKL_NUM_THREADS
+  "$@"
+}
+
+# wait_beside [SYSTEM]: wait for SYSTEM (default: every system) training in
+# the background; one that failed ends the run with its log's last line
+wait_beside() {
+  local i
+  for i in "${!beside_pids[@]}"; do
+    [ -z "${1:-}" ] || [ "${beside_systems[i]}" = "$1" ] || continue
+    wait "${beside_pids[i]}" || die "${beside_systems[i]} failed: $(tail -n 1 "$exp_dir/log_${beside_systems[i]}.log") (all of it: $exp_dir/log_${beside_systems[i]}.log)"
+    unset "beside_pids[i]" "beside_systems[i]"
+  done
+}
+
+stop_beside() {  # the systems still training beside when the run ends early: stopped
+  local pid
+  for pid in ${beside_pids[@]+"${beside_pids[@]}"}; do kill "$pid" 2>/dev/null || true; done
+}
+
 # finished SYSTEM...: sets `systems` to those of the named systems that
 # finished training (.done) and `unfinished` to every system folder of
 # exp_dir that started and did not (killed, or still training), named in one line
@@ -237,6 +282,7 @@ finished() {
   local s dir
   systems=() unfinished=()
   local changed
+  wait_beside
   for s in "$@"; do
     [ -f "$exp_dir/$s/.done" ] || continue
     changed=$(stale "$s")
@@ -302,16 +348,24 @@ score_group() {  # score_group K: every score_groups-th system of score_systems 
 
 foreach() {  # foreach NJ LOG_PREFIX FUNCTION ITEM...: FUNCTION ITEM for each ITEM.
   # NJ > 1: up to NJ at once in the background, output in LOG_PREFIX<ITEM>.log
-  local nj=$1 prefix=$2 fn=$3 item failed=0; shift 3
+  # (its own jobs only: a system training beside is left to wait_beside)
+  local nj=$1 prefix=$2 fn=$3 item pid failed=0 pids=(); shift 3
   if [ "$nj" -le 1 ]; then
     for item in "$@"; do "$fn" "$item"; done
     return
   fi
   for item in "$@"; do
-    while [ "$(jobs -rp | wc -l)" -ge "$nj" ]; do wait -n || failed=1; done
+    while [ "$(running ${pids[@]+"${pids[@]}"})" -ge "$nj" ]; do sleep 1; done
     echo "$(date '+%F %T') $fn $item in the background: tail -f $prefix$item.log"
     "$fn" "$item" > "$prefix$item.log" 2>&1 &
+    pids+=("$!")
   done
-  while [ -n "$(jobs -rp)" ]; do wait -n || failed=1; done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
   [ "$failed" = 0 ] || { echo "$fn failed for one of: $*; see $prefix*.log" >&2; return 1; }
+}
+
+running() {  # running PID...: how many of these background jobs still run
+  local pid n=0 live=" $(jobs -rp | tr '\n' ' ') "
+  for pid in "$@"; do [[ $live == *" $pid "* ]] && n=$((n + 1)); done
+  echo "$n"
 }

@@ -186,8 +186,9 @@ def test_the_python_tools_check_the_device_in_one_line(tmp_path, capsys):
 
 
 def test_a_sweep_side_by_side_trains_what_it_trains_one_after_another(kws_tiny, tmp_path):
-    # the shared experiment ran with --jobs 2: its stage-3 candidates side
-    # by side, each with its share of the threads
+    # the shared experiment ran with --jobs 2: stage 5's candidates side by
+    # side, stage 3's one at a time beside the generator, each system with
+    # its share of the threads
     import shutil
 
     import torch
@@ -197,7 +198,8 @@ def test_a_sweep_side_by_side_trains_what_it_trains_one_after_another(kws_tiny, 
     cores = len(os.sched_getaffinity(0))
     candidates = sorted(d for d in os.listdir(kws_tiny.exp) if d.startswith("noise_snr"))
     assert len(candidates) == 2
-    assert f"{candidates[0]} {candidates[1]} side by side" in kws_tiny.log
+    assert "importantaug_snr-12.5 importantaug_snr15 side by side" in kws_tiny.log
+    assert f"{candidates[0]} {candidates[1]} side by side" not in kws_tiny.log
     assert "scoring in 2 groups side by side" in kws_tiny.log
     exp = str(tmp_path / "exp")
     shutil.copytree(os.path.join(kws_tiny.exp, "baseline"), os.path.join(exp, "baseline"))
@@ -245,3 +247,44 @@ def test_a_scoring_group_that_fails_is_one_line(kws_tiny, tmp_path):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("iaug-eval: error: ") and any(c in last for c in ckpts), proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
+
+
+def test_the_generator_trains_beside_stages_3_and_6_as_it_trains_alone(kws_tiny, tmp_path):
+    # the shared experiment ran with --jobs 2: the generator in the
+    # background while stages 3 and 6 ran, each system with its share of the
+    # threads; trained one after another with that share: the same bytes
+    import shutil
+
+    import torch
+
+    from iaug.checkpoints import load_state
+
+    order = [kws_tiny.log.index(f"Stage {n}:") for n in (4, 3, 6, 5)]
+    assert order == sorted(order) and "generator: training in the background" in kws_tiny.log
+    exp = str(tmp_path / "exp")
+    shutil.copytree(os.path.join(kws_tiny.exp, "baseline"), os.path.join(exp, "baseline"))
+    share = max(1, len(os.sched_getaffinity(0)) // 2)
+    proc = subprocess.run(["bash", RECIPES["kws"], *kws_tiny.args[:-4], "--exp_dir", exp,
+                           "--stage", "3", "--stop_stage", "6", "--nthreads", str(share), "--jobs", "1"],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, **kws_tiny.env})
+    assert proc.returncode == 0 and "background" not in proc.stdout, proc.stderr[-2000:]
+    for system, module in (("generator", "generator"), ("null_importantaug", "recognizer"),
+                           ("noise", "recognizer"), ("importantaug", "recognizer")):
+        ours = load_state(os.path.join(exp, system), module)[0]
+        theirs = load_state(os.path.join(kws_tiny.exp, system), module)[0]
+        assert all(torch.equal(ours[k], theirs[k]) for k in theirs), system
+
+
+def test_a_generator_that_fails_beside_is_one_line_and_nothing_keeps_training(kws_tiny, tmp_path):
+    import shutil
+
+    exp = tmp_path / "exp"
+    shutil.copytree(os.path.join(kws_tiny.exp, "baseline"), exp / "baseline")
+    (exp / "generator").write_text("a file where the generator's folder goes")
+    proc = subprocess.run(["bash", RECIPES["kws"], *kws_tiny.args[:-4], "--exp_dir", str(exp),
+                           "--stage", "3", "--stop_stage", "5", "--jobs", "2"],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, **kws_tiny.env})
+    last = proc.stderr.strip().splitlines()[-1]
+    assert proc.returncode != 0 and last.startswith("run.sh: generator failed: "), proc.stderr[-2000:]
+    assert str(exp / "log_generator.log") in last
+    assert not (exp / "importantaug").exists()  # stage 5 never started
