@@ -12,7 +12,8 @@
 # other arm also fine-tunes the baseline (hparams/<arm>.yaml: `base:` and
 # `init_recognizer`).
 #
-# Stages (run a range with --stage N --stop_stage M; finished systems skip):
+# Stages (run a range with --stage N --stop_stage M; finished systems skip;
+# 3, 4 and 6 run in the order 4, 3, 6, the generator beside the other two):
 #   0 data           download (gsc) or synthesize (synth) corpus, noises, noisy test sets
 #   1 manifests      SpeechBrain CSVs; every file checked once
 #   2 baseline       recognizer on clean data                   <- nothing
@@ -46,7 +47,8 @@ nj=2                    # parallel jobs for data preparation
 nthreads=auto           # torch threads of a training process: auto = the cores it may use (/ ngpu);
                         # results repeat for the same number
 jobs=auto               # systems side by side, the threads split between them: those of one
-                        # dev sweep (stages 3, 5, 7) and stage 9's scoring; auto = one per thread on the CPU
+                        # dev sweep (stages 3, 5, 7), the generator beside stages 3 and 6, and
+                        # stage 9's scoring; auto = one per thread on the CPU
 archive_dir=""          # archives fetched by hand (gsc)
 on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 peers=false             # true: stage 8 trains the benchmark's peer rows
