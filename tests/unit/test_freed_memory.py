@@ -39,5 +39,6 @@ def page_faults(mode):
                     reason="glibc's malloc only")
 def test_training_steps_reuse_freed_memory_instead_of_faulting_it_in_again():
     default, kept = page_faults("default"), page_faults("keep")
-    # measured: a tenth of the page faults with it
-    assert kept < default / 4, (kept, default)
+    # measured: a seventh to a third of the page faults with it (less on a
+    # core of its own, more beside other tests)
+    assert kept < default / 2, (kept, default)
