@@ -233,9 +233,7 @@ sweep() {
 }
 
 train_candidate() {  # train_candidate VALUE: the running sweep's system of VALUE
-  local OMP_NUM_THREADS=$sweep_threads MKL_NUM_THREADS=$sweep_threads
-  export OMP_NUM_THREADS MKL_NUM_THREADS
-  train train_recognizer.py "hparams/$sweep_name.yaml" "${sweep_name}_$sweep_tag$1" \
+  with_threads "$sweep_threads" train train_recognizer.py "hparams/$sweep_name.yaml" "${sweep_name}_$sweep_tag$1" \
     --"$sweep_key" "$1" ${sweep_args[@]+"${sweep_args[@]}"}
 }
 
@@ -254,7 +252,11 @@ beside() {
 }
 
 shared() {  # shared COMMAND...: COMMAND with the share of threads of a system beside others
-  local OMP_NUM_THREADS=$share_threads MKL_NUM_THREADS=$share_threads
+  with_threads "$share_threads" "$@"
+}
+
+with_threads() {  # with_threads N COMMAND...: COMMAND (a function or a process) with N torch threads
+  local OMP_NUM_THREADS=$1 MKL_NUM_THREADS=$1; shift
   export OMP_NUM_THREADS MKL_NUM_THREADS
   "$@"
 }
@@ -342,8 +344,7 @@ side_by_side_scores() {
 score_group() {  # score_group K: every score_groups-th system of score_systems from the K-th
   local i group=()
   for (( i = $1; i < ${#score_systems[@]}; i += score_groups )); do group+=("${score_systems[i]}"); done
-  OMP_NUM_THREADS=$score_threads MKL_NUM_THREADS=$score_threads \
-    python3 -m iaug.cli.evaluate --system "${group[@]}" "${score_opts[@]}"
+  with_threads "$score_threads" python3 -m iaug.cli.evaluate --system "${group[@]}" "${score_opts[@]}"
 }
 
 foreach() {  # foreach NJ LOG_PREFIX FUNCTION ITEM...: FUNCTION ITEM for each ITEM.
