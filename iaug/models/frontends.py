@@ -7,14 +7,51 @@ log-mel features for the speech recognizer (differentiable, so the generator
 learns through it).
 """
 
+import math
+
 import torch
 from speechbrain.dataio.dataio import length_to_mask
 from speechbrain.processing.features import Filterbank
 
 
-def magnitude_db(spec, amin=1e-10):
-    """20 log10(max(|X|, amin)) of a complex spectrogram: raw dB, no floor."""
-    return 20.0 * torch.log10(spec.abs().clamp(min=amin))
+class _Decibels(torch.autograd.Function):
+    """20 log10(max(|X|, amin)) of the real view [..., 2] of a complex X,
+    floored ``top_db`` below each utterance's loudest bin unless ``top_db``
+    is None. |X| is the hypotenuse of the parts: the same values as ``abs``,
+    three times as fast on a CPU. The gradient is autograd's in a third of
+    its passes: a floored bin's goes to the floor, so to the loudest bin; a
+    bin with |X| < amin gets none."""
+
+    @staticmethod
+    def forward(ctx, parts, amin, top_db):
+        mag = torch.hypot(parts[..., 0], parts[..., 1])
+        spec_db = 20.0 * torch.log10(mag.clamp(min=amin))
+        peak = None
+        if top_db is not None:
+            peak = spec_db.flatten(1).amax(1)[:, None, None]
+            spec_db = torch.maximum(spec_db, peak - top_db)
+        ctx.save_for_backward(parts, mag, spec_db, peak)
+        ctx.amin, ctx.top_db = amin, top_db
+        return spec_db
+
+    @staticmethod
+    def backward(ctx, grad):
+        parts, mag, spec_db, peak = ctx.saved_tensors
+        if peak is not None:
+            floored = spec_db == peak - ctx.top_db
+            to_floor = torch.where(floored, grad, 0.0).flatten(1).sum(1)
+            loudest = spec_db == peak
+            share = to_floor / loudest.flatten(1).sum(1)
+            grad = torch.where(floored, 0.0, grad) + loudest * share[:, None, None]
+        # d(20 log10 |X|) / dX = 20 / ln(10) * X / |X|^2
+        scale = torch.where(mag >= ctx.amin, grad * (20.0 / math.log(10.0)) / mag.square(), 0.0)
+        return parts * scale[..., None], None, None
+
+
+def magnitude_db(spec, amin=1e-10, top_db=None):
+    """20 log10(max(|X|, amin)) of a complex spectrogram, floored ``top_db``
+    below each utterance's loudest bin when ``top_db`` is set."""
+    return _Decibels.apply(torch.view_as_real(spec), amin, top_db)
 
 
 class STFT(torch.nn.Module):
@@ -46,8 +83,11 @@ class STFT(torch.nn.Module):
 
     def forward(self, wavs):
         """[B, samples] float -> [B, n_fft // 2 + 1, frames] complex."""
+        # torch.stft hands out a transposed view: every later pass (the dB,
+        # the mixing with a [B, F, T] mask, the networks) runs faster on the
+        # contiguous copy than on the strided view
         return torch.stft(wavs, self.n_fft, hop_length=self.hop_length, window=self.window,
-                          center=True, pad_mode="reflect", return_complex=True)
+                          center=True, pad_mode="reflect", return_complex=True).contiguous()
 
     def inverse(self, spec, length):
         """Complex spectrogram -> waveform of ``length`` samples."""
@@ -57,11 +97,7 @@ class STFT(torch.nn.Module):
     def db(self, spec):
         """Magnitude in dB: 20 log10(max(|X|, amin)), floored ``top_db`` below
         each utterance's loudest bin when ``top_db`` is set."""
-        spec_db = magnitude_db(spec, self.amin)
-        if self.top_db is None:
-            return spec_db
-        floor = spec_db.flatten(1).amax(1)[:, None, None] - self.top_db
-        return torch.maximum(spec_db, floor)
+        return magnitude_db(spec, self.amin, self.top_db)
 
     def frame_mask(self, rel_lengths, num_frames):
         """[B, T] float mask of the frames that hold real (unpadded) audio.

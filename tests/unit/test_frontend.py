@@ -119,3 +119,31 @@ def test_log_mel_builds_its_mel_matrix_once_with_speechbrains_values():
         with HostOps() as seen:
             logmel(spec_db, frame_mask)
     assert seen.ops == []  # no matrix built on the host and copied over
+
+
+def autograd_db(spec, amin, top_db):
+    """STFT.db written out for autograd through the complex ``abs`` (the definition)."""
+    spec_db = 20.0 * torch.log10(spec.abs().clamp(min=amin))
+    if top_db is None:
+        return spec_db
+    return torch.maximum(spec_db, spec_db.flatten(1).amax(1)[:, None, None] - top_db)
+
+
+def test_db_is_the_definitions_values_and_gradient():
+    from iaug.models.frontends import magnitude_db
+
+    torch.manual_seed(0)
+    spec = STFT()(torch.randn(4, 4000))
+    spec[0, :, :3] = 0  # digital silence: below amin
+    for top_db in (None, 80.0):
+        assert torch.equal(magnitude_db(spec, 1e-10, top_db), autograd_db(spec, 1e-10, top_db))
+    # the gradient, in float64, with bins at and below each floor and the loudest bin's share
+    spec = (torch.randn(3, 5, 7, dtype=torch.complex128) * torch.logspace(-3, 0, 7, dtype=torch.float64))
+    spec[0, 0, 0] = 0
+    spec.requires_grad_()
+    weights = torch.randn(3, 5, 7, dtype=torch.float64)
+    for top_db in (None, 40.0, 20.0):
+        (grad,) = torch.autograd.grad((magnitude_db(spec, 1e-10, top_db) * weights).sum(), spec)
+        (want,) = torch.autograd.grad((autograd_db(spec, 1e-10, top_db) * weights).sum(), spec)
+        assert torch.allclose(grad, want, rtol=1e-9, atol=1e-9), top_db
+        assert torch.autograd.gradcheck(lambda s: magnitude_db(s, 1e-10, top_db), (spec,))

@@ -47,3 +47,34 @@ def test_gradient_pushes_mask_up():
     total, _ = importance_loss(torch.tensor(0.0), torch.sigmoid(logits))
     total.backward()
     assert (logits.grad < 0).all()  # descending raises the mask: more noise
+
+
+def autograd_terms(mask, frame_mask):
+    """The three mask terms written out for autograd (the definition)."""
+    mask = mask + (1.0 - frame_mask)[:, None, :]
+    pair_mask = frame_mask[:, 1:] * frame_mask[:, :-1]
+
+    def mean(values, weights):
+        return (values * weights[:, None, :]).sum() / (weights.sum() * values.shape[1])
+
+    return (mean(mask.log(), frame_mask), mean((mask[:, 1:] - mask[:, :-1]).abs(), frame_mask),
+            mean((mask[:, :, 1:] - mask[:, :, :-1]).abs(), pair_mask))
+
+
+def test_gradient_is_autograds_of_the_definition_on_real_frames_only():
+    torch.manual_seed(0)
+    frame_mask = torch.tensor([[1.0] * 7 + [0.0] * 3, [1.0] * 10, [1.0] * 4 + [0.0] * 6], dtype=torch.float64)
+    mask = (torch.rand(3, 6, 10, dtype=torch.float64) * 0.9 + 0.05) * frame_mask[:, None, :]
+    mask[0, 2, 1] = mask[0, 3, 1]  # a zero difference: no gradient from it, as abs's
+    mask.requires_grad_()
+    task = torch.tensor(0.7, dtype=torch.float64)
+    weights = {"w_mask": 2.0, "w_freq": 1.5, "w_time": 0.7}
+    total, terms = importance_loss(task, mask, frame_mask, **weights)
+    log_m, freq, time = autograd_terms(mask, frame_mask)
+    expected = task - 2.0 * log_m + 1.5 * freq + 0.7 * time
+    assert total.item() == pytest.approx(expected.item(), rel=1e-12)
+    (grad,) = torch.autograd.grad(total, mask)
+    (want,) = torch.autograd.grad(expected, mask)
+    assert torch.allclose(grad, want, rtol=1e-10, atol=1e-14)
+    assert (grad[2, :, 4:] == 0).all()  # padded frames get none
+    assert torch.autograd.gradcheck(lambda m: importance_loss(task, m, frame_mask, **weights)[0], (mask,))

@@ -165,3 +165,27 @@ def test_skipping_a_batch_draws_what_mixing_it_draws():
     assert not rolled.skippable
     with pytest.raises(ValueError, match="RolledMaskOrOnes draws from the generator"):
         rolled.skip(3, torch.Generator())
+
+
+@pytest.mark.parametrize("clip_len, num_samples", [(100, 250), (100, 100), (1000, 30)])
+def test_noise_bank_segments_start_at_the_draw_and_wrap_in_their_clip(clip_len, num_samples):
+    # clips about a segment long are cut as windows of a repeated clip, longer
+    # ones by index: both the segment that starts at the draw, wrapped
+    bank = NoiseBank(torch.randn(4, clip_len))
+    segments = bank.sample(6, num_samples, torch.Generator().manual_seed(2))
+    idx, start = bank.draw(6, torch.Generator().manual_seed(2))
+    pos = (start + torch.arange(num_samples)) % clip_len
+    assert torch.equal(segments, bank.clips[idx[:, None], pos])
+
+
+def test_plain_noise_needs_no_clean_db_and_is_all_ones_noise():
+    stft = STFT()
+    spec = stft(torch.randn(3, 16000))
+    frame_mask = stft.frame_mask(torch.tensor([1.0, 0.6, 0.3]), spec.shape[-1])
+    bank = NoiseBank(torch.randn(4, 16000))
+    for fm in (None, frame_mask):
+        plain, plain_mask = NoiseMixer(bank, [-5.0, 5.0])(stft, spec, None, fm, torch.Generator().manual_seed(4))
+        ones, ones_mask = NoiseMixer(bank, [-5.0, 5.0], AllOnes())(
+            stft, spec, stft.db(spec), fm, torch.Generator().manual_seed(4))
+        assert torch.equal(torch.view_as_real(plain), torch.view_as_real(ones))
+        assert plain_mask.shape == spec.shape and torch.equal(plain_mask, ones_mask)

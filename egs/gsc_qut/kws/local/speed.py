@@ -3,13 +3,14 @@
 
     python local/speed.py --data_dir data/synth [--device cpu|cuda] [--frontend stable|paper] [--steps 30]
 
-On the same prepared corpus, in one run: the networks alone on one fixed
-in-memory batch of spectrograms, at the recipe's batch size (the
+On the same prepared corpus, in one run: the networks alone on a few fixed
+in-memory batches of spectrograms, at the recipe's batch size (the
 recognizer's forward, backward and Adam update; the frozen generator's
 forward; stage A's step: the generator's forward, the frozen recognizer's
 forward and backward, Adam on the generator), then each training stage as
 the recipe runs it (its hparams file, data loader, STFT, noise, mask policy,
-Brain ``fit_batch``) for ``--steps`` batches after ``--warmup``. A stage's
+Brain ``fit_batch``) for ``--steps`` batches after ``--warmup``, timed in
+three runs of which the fastest counts (the networks alike). A stage's
 bound is the networks it must run per batch: the recognizer's step, plus the
 generator's forward in the share of batches whose mask it reads (ImportantAug:
 the policy's ``prob``; Binarized: every batch), or stage A's step; what the
@@ -50,18 +51,25 @@ STAGES = {"baseline": ("baseline", RecognizerBrain), "noise": ("noise", Recogniz
           "binarized": ("binarized", RecognizerBrain)}
 
 
-def per_second(fn, steps, warmup, batch_size, device):
-    """Utterances per second of ``fn()`` (one batch) over ``steps`` calls."""
+def per_second(fn, steps, warmup, batch_size, device, repeats=3):
+    """Utterances per second of ``fn()`` (one batch): ``steps`` calls timed
+    in ``repeats`` runs, the fastest run's rate (as ``timeit``: a run slowed
+    by something else on the machine says nothing of the code)."""
     for _ in range(warmup):
         fn()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return steps * batch_size / (time.perf_counter() - start)
+    rates = []
+    for run in range(repeats):
+        calls = steps // repeats + (run < steps % repeats)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        if calls:
+            rates.append(calls * batch_size / (time.perf_counter() - start))
+    return max(rates)
 
 
 def frontend_overrides(name):
