@@ -49,6 +49,6 @@ def asr_tiny(tmp_path_factory):
     where = tmp_path_factory.mktemp("asr")
     data, exp = str(where / "data"), str(where / "exp")
     args = ["--corpus", "synth", "--preset", "tiny", "--data_dir", data, "--exp_dir", exp,
-            "--nthreads", "1"]
+            "--nthreads", "1", "--jobs", "2"]
     log = run_script(RECIPES["asr"], *args)
     return types.SimpleNamespace(data=data, exp=exp, args=args, log=log)

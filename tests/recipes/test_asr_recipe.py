@@ -46,6 +46,9 @@ def test_tiny_asr_recipe_results(asr_tiny):
     md = open(os.path.join(exp, "results.md")).read()
     assert "WER (%)" in md and "Relative error reduction against baseline" in md
     assert "| importantaug |" in asr_tiny.log
+    # with --jobs 2 the generator trains beside stages 3 and 6, stage 5 after it
+    order = [asr_tiny.log.index(f"Stage {n}:") for n in (4, 3, 6, 5)]
+    assert order == sorted(order) and "generator: training in the background" in asr_tiny.log
     for png in ("error_vs_snr.png", "importance_maps.png"):
         with open(os.path.join(exp, png), "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -11,7 +11,8 @@
 # ImportantAug (stage 5, stage B) fine-tunes the baseline with noise placed by
 # the frozen generator. Every arm fine-tunes the baseline (hparams/<arm>.yaml).
 #
-# Stages (run a range with --stage N --stop_stage M; finished systems skip):
+# Stages (run a range with --stage N --stop_stage M; finished systems skip;
+# 3, 4 and 6 run in the order 4, 3, 6, the generator beside the other two):
 #   0 data           download LibriSpeech subsets, MUSAN and QUT (librispeech)
 #                    or synthesize the corpus and noise recordings (synth)
 #   1 manifests      training-noise clips, noisy test sets at data.yaml's SNRs,
@@ -44,7 +45,8 @@ nj=2                    # parallel jobs for data preparation
 nthreads=auto           # torch threads of a training process: auto = the cores it may use (/ ngpu);
                         # results repeat for the same number
 jobs=auto               # systems side by side, the threads split between them: those of one
-                        # dev sweep (stage 3) and the scoring; auto = one per thread on the CPU
+                        # dev sweep (stage 3), the generator beside stages 3 and 6, and stage
+                        # 7's scoring; auto = one per thread on the CPU
 archive_dir=""          # archives fetched by hand (librispeech)
 on_bad=fail             # fail | skip: what stage 1 does with bad audio files
 
@@ -81,24 +83,27 @@ if run_stage 2 "baseline CTC recognizer on clean speech"; then
   train train_recognizer.py hparams/baseline.yaml baseline
 fi
 
+# Stages 3, 4 and 6 need only the baseline. They run in the order 4, 3, 6:
+# with --jobs 2 or more (the CPU's default) the generator trains in the
+# background beside stages 3 and 6, and stage 5 waits for it.
+if run_stage 4 "generator (ImportantAug stage A) against the frozen baseline"; then
+  require baseline:2
+  beside generator train train_generator.py hparams/generator.yaml generator
+fi
+
 if run_stage 3 "conventional noise, SNR chosen on dev"; then
   require baseline:2
   sweep noise snr_db snr_candidates snr
 fi
 
-if run_stage 4 "generator (ImportantAug stage A) against the frozen baseline"; then
+if run_stage 6 "Null ImportantAug (all-ones mask)"; then
   require baseline:2
-  train train_generator.py hparams/generator.yaml generator
+  shared train train_recognizer.py hparams/null_importantaug.yaml null_importantaug
 fi
 
 if run_stage 5 "ImportantAug (stage B) with the frozen generator"; then
   require baseline:2 generator:4
   train train_recognizer.py hparams/importantaug.yaml importantaug
-fi
-
-if run_stage 6 "Null ImportantAug (all-ones mask)"; then
-  require baseline:2
-  train train_recognizer.py hparams/null_importantaug.yaml null_importantaug
 fi
 
 if run_stage 7 "evaluation -> $exp_dir/results.csv"; then
@@ -107,3 +112,4 @@ if run_stage 7 "evaluation -> $exp_dir/results.csv"; then
   eval_args=() report_args=(--metric_name WER)
   evaluate "${systems[@]}"
 fi
+wait_beside
